@@ -1,0 +1,270 @@
+//! Users, sign-in, accounts and projects.
+
+use std::sync::OnceLock;
+
+use serde::{Deserialize, Serialize};
+
+use super::{Plan, ProjectScope, Roster};
+use crate::account::{Account, Project};
+use crate::audit::{AuditAction, AuditEvent};
+use crate::email::Email;
+use crate::error::{Denial, RosterError};
+use crate::id::{AccountId, EventId, ProjectId, UserId};
+use crate::membership::Membership;
+use crate::password;
+use crate::role::Role;
+use crate::store::{Change, Entity, Expectation, UserWrite};
+use crate::user::{PasswordHash, User};
+use crate::version::Version;
+
+const MAX_NAME_CHARS: usize = 200;
+
+/// A successful sign-in: the user and the accounts they may pick.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignIn {
+    /// The user.
+    pub user: User,
+    /// The accounts the user may pick, in id order.
+    pub accounts: Vec<Account>,
+}
+
+pub(crate) fn check_name(field: &'static str, name: &str) -> Result<String, RosterError> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(RosterError::InvalidName {
+            field,
+            reason: "must not be empty",
+        });
+    }
+    if name.chars().count() > MAX_NAME_CHARS {
+        return Err(RosterError::InvalidName {
+            field,
+            reason: "must be at most 200 characters",
+        });
+    }
+    if name.chars().any(char::is_control) {
+        return Err(RosterError::InvalidName {
+            field,
+            reason: "must not contain control characters",
+        });
+    }
+    Ok(name.to_owned())
+}
+
+impl Roster {
+    pub(crate) fn hash_password(&self, password: &str) -> Result<PasswordHash, RosterError> {
+        password::check_length(&self.config().passwords, password)?;
+        password::hash(&self.config().passwords, self.random(), password)
+    }
+
+    /// Registers a person with a password (sign-up outside any invitation). An address that was
+    /// only invited so far becomes registered, keeping its pending invitations, which it can then
+    /// accept as an existing user. Verifying that the person owns the address is the host
+    /// service's business.
+    ///
+    /// Errors: [`RosterError::InvalidEmail`], [`RosterError::PasswordLength`],
+    /// [`RosterError::EmailTaken`].
+    #[tracing::instrument(skip_all)]
+    pub async fn register(&self, email: &str, password: &str) -> Result<User, RosterError> {
+        let email = Email::parse(email)?;
+        let hash = self.hash_password(password)?;
+        let user = self
+            .transact(|| {
+                let (email, hash) = (email.clone(), hash.clone());
+                Box::pin(async move {
+                    let now = self.now();
+                    let mut change = Change::default();
+                    let user = match self.store().user_by_email(&email).await? {
+                        Some(user) if user.is_registered() => return Err(RosterError::EmailTaken),
+                        Some(mut user) => {
+                            change.expect.push(Expectation::UserVersion {
+                                user: user.id,
+                                version: user.version,
+                            });
+                            user.registered_at = Some(now);
+                            change.users.push(UserWrite::Update {
+                                user: user.clone(),
+                                password: Some(hash),
+                            });
+                            user
+                        }
+                        None => {
+                            let user = User {
+                                id: UserId::generate(now, self.random()),
+                                email,
+                                registered_at: Some(now),
+                                created_at: now,
+                                version: Version::INITIAL,
+                            };
+                            change.users.push(UserWrite::Insert {
+                                user: user.clone(),
+                                password: Some(hash),
+                            });
+                            user
+                        }
+                    };
+                    Ok(Plan::new(change, user))
+                })
+            })
+            .await?;
+        tracing::info!(user = %user.id, "user registered");
+        Ok(user)
+    }
+
+    /// Checks an address and password; returns the user and the accounts they may pick.
+    ///
+    /// Unknown addresses, users without a password and wrong passwords all answer
+    /// [`RosterError::InvalidCredentials`], in about the same time.
+    #[tracing::instrument(skip_all)]
+    pub async fn authenticate(&self, email: &str, password: &str) -> Result<SignIn, RosterError> {
+        let user = match Email::parse(email) {
+            Ok(email) => self.store().user_by_email(&email).await?,
+            Err(_) => None,
+        };
+        let stored = match &user {
+            Some(user) => self.store().password_hash(user.id).await?,
+            None => None,
+        };
+        let verified = match &stored {
+            Some(stored) => password::verify(stored, password),
+            None => {
+                // Spend the same work as a real check so timing does not reveal which addresses
+                // are registered.
+                password::verify(self.dummy_hash(), password);
+                false
+            }
+        };
+        let Some(user) = user.filter(|_| verified) else {
+            tracing::info!("sign-in refused");
+            return Err(RosterError::InvalidCredentials);
+        };
+        let accounts = self.store().accounts_of_user(user.id).await?;
+        tracing::info!(user = %user.id, accounts = accounts.len(), "signed in");
+        Ok(SignIn { user, accounts })
+    }
+
+    fn dummy_hash(&self) -> &PasswordHash {
+        static DUMMY: OnceLock<PasswordHash> = OnceLock::new();
+        DUMMY.get_or_init(|| {
+            password::hash(
+                &self.config().passwords,
+                self.random(),
+                "roster-dummy-password",
+            )
+            .unwrap_or_else(|_| PasswordHash::from_phc(""))
+        })
+    }
+
+    /// Creates an account; `actor` (a registered user) becomes its administrator.
+    #[tracing::instrument(skip_all, fields(actor = %actor))]
+    pub async fn create_account(&self, actor: UserId, name: &str) -> Result<Account, RosterError> {
+        let name = check_name("account name", name)?;
+        let user = self
+            .store()
+            .user(actor)
+            .await?
+            .ok_or(RosterError::NotFound(Entity::User))?;
+        if !user.is_registered() {
+            return Err(RosterError::NotRegistered);
+        }
+        let now = self.now();
+        let account = Account {
+            id: AccountId::generate(now, self.random()),
+            name: name.clone(),
+            administrators: vec![actor],
+            created_at: now,
+        };
+        let change = Change {
+            accounts: vec![account.clone()],
+            audit: vec![AuditEvent {
+                id: EventId::generate(now, self.random()),
+                at: now,
+                actor: Some(actor),
+                account: account.id,
+                project: None,
+                action: AuditAction::AccountCreated { name },
+            }],
+            ..Change::default()
+        };
+        self.store().apply(change).await?;
+        tracing::info!(account = %account.id, "account created");
+        Ok(account)
+    }
+
+    /// Creates a project in an account. Only an account administrator may; they become the
+    /// project's first Administrator, so the project starts with one.
+    #[tracing::instrument(skip_all, fields(actor = %actor, account = %account))]
+    pub async fn create_project(
+        &self,
+        actor: UserId,
+        account: AccountId,
+        name: &str,
+    ) -> Result<Project, RosterError> {
+        let name = check_name("project name", name)?;
+        let account = self
+            .store()
+            .account(account)
+            .await?
+            .ok_or(RosterError::NotFound(Entity::Account))?;
+        if !account.is_administrator(actor) {
+            return Err(RosterError::Forbidden(Denial::NotAnAccountAdministrator));
+        }
+        let now = self.now();
+        let project = Project {
+            id: ProjectId::generate(now, self.random()),
+            account: account.id,
+            name: name.clone(),
+            created_at: now,
+            version: Version::INITIAL,
+        };
+        let scope = ProjectScope {
+            project: project.clone(),
+            account,
+            actor_role: Some(Role::AccountAdministrator),
+            actor_membership: None,
+        };
+        let change = Change {
+            projects: vec![project.clone()],
+            memberships: vec![crate::store::MembershipWrite::Insert(Membership {
+                project: project.id,
+                user: actor,
+                role: Role::Administrator,
+                invited_by: None,
+                since: now,
+            })],
+            audit: vec![self.event(
+                now,
+                Some(actor),
+                &scope,
+                AuditAction::ProjectCreated { name },
+            )],
+            ..Change::default()
+        };
+        self.store().apply(change).await?;
+        tracing::info!(project = %project.id, "project created");
+        Ok(project)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_name;
+    use crate::RosterError;
+
+    #[test]
+    fn names_are_trimmed_and_bounded() {
+        assert_eq!(check_name("n", "  Acme ").unwrap(), "Acme");
+        assert!(matches!(
+            check_name("n", "  "),
+            Err(RosterError::InvalidName { .. })
+        ));
+        assert!(matches!(
+            check_name("n", &"x".repeat(201)),
+            Err(RosterError::InvalidName { .. })
+        ));
+        assert!(matches!(
+            check_name("n", "a\r\nBcc: x"),
+            Err(RosterError::InvalidName { .. })
+        ));
+    }
+}

@@ -1,0 +1,490 @@
+//! Bulk invitation: one call, many addresses, an outcome per row.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::{Plan, ProjectScope, Queued, Roster};
+use crate::audit::AuditAction;
+use crate::email::{Email, EmailError};
+use crate::error::{LimitKind, RosterError};
+use crate::id::{InvitationId, NoticeId, ProjectId, UserId};
+use crate::invitation::{Invitation, InvitationState};
+use crate::notice::{DeliveryStatus, Notice, NoticeKind, OutboxEntry};
+use crate::policy;
+use crate::role::Role;
+use crate::store::{Change, Entity, Expectation, InvitationWrite, OutboxWrite, UserWrite};
+use crate::token::InvitationToken;
+use crate::user::User;
+use crate::version::Version;
+
+/// One row of an [`invite`](Roster::invite) call: an address as typed and the role to offer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InviteRequest {
+    /// The address, as typed by the Administrator (validated by the call).
+    pub email: String,
+    /// The role to offer.
+    pub role: Role,
+}
+
+impl InviteRequest {
+    /// A row inviting `email` as `role`.
+    pub fn new(email: impl Into<String>, role: Role) -> Self {
+        InviteRequest {
+            email: email.into(),
+            role,
+        }
+    }
+}
+
+/// What happened to one row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum InviteOutcome {
+    /// A new invitation was created and its notice queued.
+    Invited {
+        /// The invitation.
+        invitation: Invitation,
+        /// The link's token (shown only here and in the notice).
+        token: InvitationToken,
+        /// Which notice was sent: `Invitation` to a new person, `AccessGranted` to an existing user.
+        notice: NoticeKind,
+    },
+    /// The address already had a pending invitation: it got a new token, a new expiry and the
+    /// row's role; the old link stopped working.
+    Refreshed {
+        /// The invitation.
+        invitation: Invitation,
+        /// The new token.
+        token: InvitationToken,
+        /// Which notice was sent.
+        notice: NoticeKind,
+    },
+    /// The address belongs to a member of the project already; nothing was sent.
+    AlreadyMember {
+        /// The member.
+        user: UserId,
+        /// Their role.
+        role: Role,
+    },
+    /// The address failed the syntax policy.
+    InvalidEmail(EmailError),
+    /// The same address (by canonical form) appeared in an earlier row of this call.
+    Duplicate,
+    /// The actor may not grant this role.
+    RoleNotAllowed {
+        /// The role asked for.
+        role: Role,
+    },
+    /// A configured limit was reached; this row was not sent.
+    LimitReached(LimitKind),
+}
+
+impl InviteOutcome {
+    /// Whether the row produced a pending invitation (new or refreshed).
+    pub fn is_sent(&self) -> bool {
+        matches!(
+            self,
+            InviteOutcome::Invited { .. } | InviteOutcome::Refreshed { .. }
+        )
+    }
+
+    /// The token of a sent row.
+    pub fn token(&self) -> Option<&InvitationToken> {
+        match self {
+            InviteOutcome::Invited { token, .. } | InviteOutcome::Refreshed { token, .. } => {
+                Some(token)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The outcome of one row, with the address as typed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InviteRow {
+    /// The address as given.
+    pub email: String,
+    /// What happened.
+    pub outcome: InviteOutcome,
+}
+
+/// The outcome of an [`invite`](Roster::invite) call, row by row in the order given.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct InviteReport {
+    /// One entry per request row.
+    pub rows: Vec<InviteRow>,
+}
+
+impl InviteReport {
+    /// How many rows were sent (invited or refreshed).
+    pub fn sent(&self) -> usize {
+        self.rows.iter().filter(|row| row.outcome.is_sent()).count()
+    }
+}
+
+/// Budgets of the configured limits for this call: `None` is unlimited.
+struct Budgets {
+    per_inviter: Option<(u32, u64)>,
+    pending: Option<(u32, u64)>,
+    window_start: DateTime<Utc>,
+}
+
+impl Budgets {
+    /// Whether one more send fits, and if so takes it. `fresh` says whether the send adds a new
+    /// pending invitation; `counted` whether the inviter's window already counts this invitation.
+    fn take(&mut self, fresh: bool, counted: bool) -> Result<(), LimitKind> {
+        if let Some((limit, left)) = self.per_inviter
+            && !counted
+            && left == 0
+        {
+            return Err(LimitKind::InvitationsPerInviterPerDay { limit });
+        }
+        if let Some((limit, left)) = self.pending
+            && fresh
+            && left == 0
+        {
+            return Err(LimitKind::PendingInvitationsPerProject { limit });
+        }
+        if let Some((_, left)) = &mut self.per_inviter
+            && !counted
+        {
+            *left -= 1;
+        }
+        if let Some((_, left)) = &mut self.pending
+            && fresh
+        {
+            *left -= 1;
+        }
+        Ok(())
+    }
+}
+
+impl Roster {
+    /// Invites each address of `requests` to `project` with its role, in one atomic change.
+    ///
+    /// Rows are checked one by one and each gets an [`InviteOutcome`]; rows that pass are applied
+    /// together, rows that fail change nothing. Inviting an address with a pending invitation
+    /// refreshes it (one pending invitation per project and address). Only an Administrator of the
+    /// project or an administrator of its account may invite, and never to a role above their own.
+    ///
+    /// The tokens are in the outcome and in the notices, which are queued in the same change and
+    /// sent right after it commits.
+    ///
+    /// Errors (for the whole call): [`RosterError::NotFound`], [`RosterError::Forbidden`],
+    /// [`RosterError::LimitReached`] with [`LimitKind::RowsPerInvite`].
+    #[tracing::instrument(skip_all, fields(actor = %actor, project = %project, rows = requests.len()))]
+    pub async fn invite(
+        &self,
+        actor: UserId,
+        project: ProjectId,
+        requests: &[InviteRequest],
+    ) -> Result<InviteReport, RosterError> {
+        let limit = self.config().limits.rows_per_invite;
+        if requests.len() > limit {
+            return Err(RosterError::LimitReached(LimitKind::RowsPerInvite {
+                limit,
+            }));
+        }
+        let parsed: Vec<Result<Email, EmailError>> = requests
+            .iter()
+            .map(|row| Email::parse(&row.email))
+            .collect();
+        let report = self
+            .transact(|| Box::pin(self.plan_invite(actor, project, requests, &parsed)))
+            .await?;
+        tracing::info!(sent = report.sent(), "invitations processed");
+        Ok(report)
+    }
+
+    async fn plan_invite(
+        &self,
+        actor: UserId,
+        project: ProjectId,
+        requests: &[InviteRequest],
+        parsed: &[Result<Email, EmailError>],
+    ) -> Result<Plan<InviteReport>, RosterError> {
+        let now = self.now();
+        let scope = self.scope(project, Some(actor)).await?;
+        let actor_role = policy::require_manager(scope.actor_role)?;
+        let inviter = self
+            .store()
+            .user(actor)
+            .await?
+            .ok_or(RosterError::NotFound(Entity::User))?;
+        let mut change = Change::on_project(scope.project.id, scope.project.version);
+        let mut budgets = self.budgets(&scope, &inviter, now, &mut change).await?;
+
+        let mut seen = HashSet::new();
+        let mut rows = Vec::with_capacity(requests.len());
+        let mut outgoing = Vec::new();
+        for (request, email) in requests.iter().zip(parsed) {
+            let outcome = match email {
+                Err(error) => InviteOutcome::InvalidEmail(error.clone()),
+                Ok(email) if !seen.insert(email.canonical().to_owned()) => InviteOutcome::Duplicate,
+                Ok(_) if !actor_role.may_grant(request.role) => {
+                    InviteOutcome::RoleNotAllowed { role: request.role }
+                }
+                Ok(email) => {
+                    let draft = InviteDraft {
+                        scope: &scope,
+                        inviter: &inviter,
+                        email,
+                        role: request.role,
+                        now,
+                    };
+                    self.plan_row(draft, &mut budgets, &mut change, &mut outgoing)
+                        .await?
+                }
+            };
+            rows.push(InviteRow {
+                email: request.email.clone(),
+                outcome,
+            });
+        }
+        Ok(Plan {
+            change,
+            outcome: InviteReport { rows },
+            outgoing,
+        })
+    }
+
+    async fn budgets(
+        &self,
+        scope: &ProjectScope,
+        inviter: &User,
+        now: DateTime<Utc>,
+        change: &mut Change,
+    ) -> Result<Budgets, RosterError> {
+        let limits = &self.config().limits;
+        let window_start = now - Duration::hours(24);
+        let per_inviter = match limits.invitations_per_inviter_per_day {
+            Some(limit) => {
+                // The inviter's version serializes their invitations across projects, so two
+                // concurrent calls cannot both spend the last unit of the budget.
+                change.expect.push(Expectation::UserVersion {
+                    user: inviter.id,
+                    version: inviter.version,
+                });
+                let used = self
+                    .store()
+                    .count_invitations_sent_by(inviter.id, window_start)
+                    .await?;
+                Some((limit, u64::from(limit).saturating_sub(used)))
+            }
+            None => None,
+        };
+        let pending = match limits.pending_invitations_per_project {
+            Some(limit) => {
+                let used = self
+                    .store()
+                    .count_pending_invitations(scope.project.id, now)
+                    .await?;
+                Some((limit, u64::from(limit).saturating_sub(used)))
+            }
+            None => None,
+        };
+        Ok(Budgets {
+            per_inviter,
+            pending,
+            window_start,
+        })
+    }
+
+    async fn plan_row(
+        &self,
+        draft: InviteDraft<'_>,
+        budgets: &mut Budgets,
+        change: &mut Change,
+        outgoing: &mut Vec<Queued>,
+    ) -> Result<InviteOutcome, RosterError> {
+        let InviteDraft {
+            scope,
+            inviter,
+            email,
+            role,
+            now,
+        } = draft;
+        let store = self.store();
+        let user = store.user_by_email(email).await?;
+        if let Some(user) = &user
+            && let Some(membership) = store.membership(scope.project.id, user.id).await?
+        {
+            return Ok(InviteOutcome::AlreadyMember {
+                user: user.id,
+                role: membership.role,
+            });
+        }
+        let existing = store.pending_invitation(scope.project.id, email).await?;
+        let live = existing
+            .as_ref()
+            .filter(|inv| inv.effective_state(now) == InvitationState::Pending);
+        let counted = live
+            .is_some_and(|inv| inv.invited_by == inviter.id && inv.sent_at >= budgets.window_start);
+        if let Err(limit) = budgets.take(live.is_none(), counted) {
+            return Ok(InviteOutcome::LimitReached(limit));
+        }
+
+        let token = InvitationToken::generate(self.random());
+        let expires_at = now + self.config().limits.invitation_lifetime;
+        let notice_kind = if user.as_ref().is_some_and(User::is_registered) {
+            NoticeKind::AccessGranted
+        } else {
+            NoticeKind::Invitation
+        };
+        let refreshed = live.is_some();
+        let invitation = match existing {
+            Some(mut live) if refreshed => {
+                live.role = role;
+                live.invited_by = inviter.id;
+                live.sent_at = now;
+                live.expires_at = expires_at;
+                live.token_hash = token.hash();
+                live.sends += 1;
+                change
+                    .invitations
+                    .push(InvitationWrite::Update(live.clone()));
+                change.audit.push(self.event(
+                    now,
+                    Some(inviter.id),
+                    scope,
+                    AuditAction::InvitationResent {
+                        invitation: live.id,
+                        email: live.email.clone(),
+                        role,
+                    },
+                ));
+                live
+            }
+            stale => {
+                if let Some(stale) = stale {
+                    change
+                        .invitations
+                        .push(InvitationWrite::Update(expire(stale.clone(), now)));
+                    change.audit.push(self.event(
+                        now,
+                        None,
+                        scope,
+                        AuditAction::InvitationExpired {
+                            invitation: stale.id,
+                            email: stale.email,
+                        },
+                    ));
+                }
+                if user.is_none() {
+                    change.users.push(UserWrite::Insert {
+                        user: User {
+                            id: UserId::generate(now, self.random()),
+                            email: email.clone(),
+                            registered_at: None,
+                            created_at: now,
+                            version: Version::INITIAL,
+                        },
+                        password: None,
+                    });
+                }
+                let invitation = Invitation {
+                    id: InvitationId::generate(now, self.random()),
+                    project: scope.project.id,
+                    email: email.clone(),
+                    role,
+                    invited_by: inviter.id,
+                    state: InvitationState::Pending,
+                    created_at: now,
+                    sent_at: now,
+                    expires_at,
+                    closed_at: None,
+                    token_hash: token.hash(),
+                    sends: 1,
+                };
+                change
+                    .invitations
+                    .push(InvitationWrite::Insert(invitation.clone()));
+                change.audit.push(self.event(
+                    now,
+                    Some(inviter.id),
+                    scope,
+                    AuditAction::InvitationSent {
+                        invitation: invitation.id,
+                        email: email.clone(),
+                        role,
+                    },
+                ));
+                invitation
+            }
+        };
+        let notice = notice_for(scope, &invitation, &inviter.email, notice_kind);
+        outgoing.push(self.enqueue(change, notice, Some(token.clone()), now));
+        Ok(if refreshed {
+            InviteOutcome::Refreshed {
+                invitation,
+                token,
+                notice: notice_kind,
+            }
+        } else {
+            InviteOutcome::Invited {
+                invitation,
+                token,
+                notice: notice_kind,
+            }
+        })
+    }
+
+    /// Adds an outbox entry for `notice` to `change`, leased to this process for the send right
+    /// after the commit, and returns what to send.
+    pub(crate) fn enqueue(
+        &self,
+        change: &mut Change,
+        notice: Notice,
+        token: Option<InvitationToken>,
+        now: DateTime<Utc>,
+    ) -> Queued {
+        let entry = OutboxEntry {
+            id: NoticeId::generate(now, self.random()),
+            notice,
+            status: DeliveryStatus::Queued,
+            attempts: 1,
+            next_attempt_at: now + self.config().delivery.lease,
+            last_error: None,
+            created_at: now,
+            finished_at: None,
+        };
+        change.outbox.push(OutboxWrite::Insert(entry.clone()));
+        Queued { entry, token }
+    }
+}
+
+struct InviteDraft<'a> {
+    scope: &'a ProjectScope,
+    inviter: &'a User,
+    email: &'a Email,
+    role: Role,
+    now: DateTime<Utc>,
+}
+
+/// Closes a stored-`Pending` invitation that is past its expiry.
+pub(crate) fn expire(mut invitation: Invitation, now: DateTime<Utc>) -> Invitation {
+    invitation.state = InvitationState::Expired;
+    invitation.closed_at = Some(invitation.expires_at.min(now));
+    invitation
+}
+
+/// The notice announcing `invitation`.
+pub(crate) fn notice_for(
+    scope: &ProjectScope,
+    invitation: &Invitation,
+    inviter: &Email,
+    kind: NoticeKind,
+) -> Notice {
+    Notice {
+        kind,
+        to: invitation.email.clone(),
+        invitation: invitation.id,
+        project: scope.project.id,
+        project_name: scope.project.name.clone(),
+        account_name: scope.account.name.clone(),
+        role: invitation.role,
+        inviter: inviter.clone(),
+        expires_at: invitation.expires_at,
+    }
+}

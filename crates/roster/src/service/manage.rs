@@ -1,0 +1,329 @@
+//! What Administrators do to invitations and members after the fact.
+
+use chrono::Duration;
+
+use super::invite::notice_for;
+use super::{Plan, Roster};
+use crate::audit::AuditAction;
+use crate::error::{LimitKind, RosterError};
+use crate::id::{InvitationId, ProjectId, UserId};
+use crate::invitation::{Invitation, InvitationState};
+use crate::membership::Membership;
+use crate::notice::NoticeKind;
+use crate::policy;
+use crate::role::Role;
+use crate::store::{Change, Entity, Expectation, InvitationWrite, MembershipWrite};
+use crate::token::InvitationToken;
+
+/// A resent invitation and its new token (the previous link no longer works).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resent {
+    /// The invitation, with its new expiry.
+    pub invitation: Invitation,
+    /// The new token.
+    pub token: InvitationToken,
+}
+
+impl Roster {
+    /// Sends a pending invitation again: new token (the old link stops working), new expiry, and
+    /// the resender becomes its inviter. Counts against the resender's daily limit unless they
+    /// already sent it within the window.
+    ///
+    /// Errors: [`RosterError::NotFound`], [`RosterError::Forbidden`],
+    /// [`RosterError::RoleNotAllowed`], [`RosterError::InvitationClosed`],
+    /// [`RosterError::LimitReached`].
+    #[tracing::instrument(skip_all, fields(actor = %actor, invitation = %invitation))]
+    pub async fn resend(
+        &self,
+        actor: UserId,
+        invitation: InvitationId,
+    ) -> Result<Resent, RosterError> {
+        let resent = self
+            .transact(|| Box::pin(self.plan_resend(actor, invitation)))
+            .await?;
+        tracing::info!(sends = resent.invitation.sends, "invitation resent");
+        Ok(resent)
+    }
+
+    async fn plan_resend(
+        &self,
+        actor: UserId,
+        id: InvitationId,
+    ) -> Result<Plan<Resent>, RosterError> {
+        let now = self.now();
+        let store = self.store();
+        let mut invitation = store
+            .invitation(id)
+            .await?
+            .ok_or(RosterError::NotFound(Entity::Invitation))?;
+        let scope = self.scope(invitation.project, Some(actor)).await?;
+        let actor_role = policy::require_manager(scope.actor_role)?;
+        policy::require_grantable(actor_role, invitation.role)?;
+        match invitation.effective_state(now) {
+            InvitationState::Pending => {}
+            state => return Err(RosterError::InvitationClosed { state }),
+        }
+        let inviter = store
+            .user(actor)
+            .await?
+            .ok_or(RosterError::NotFound(Entity::User))?;
+        let mut change = Change::on_project(scope.project.id, scope.project.version);
+        if let Some(limit) = self.config().limits.invitations_per_inviter_per_day {
+            let window_start = now - Duration::hours(24);
+            let counted = invitation.invited_by == actor && invitation.sent_at >= window_start;
+            change.expect.push(Expectation::UserVersion {
+                user: actor,
+                version: inviter.version,
+            });
+            if !counted
+                && store.count_invitations_sent_by(actor, window_start).await? >= u64::from(limit)
+            {
+                return Err(RosterError::LimitReached(
+                    LimitKind::InvitationsPerInviterPerDay { limit },
+                ));
+            }
+        }
+
+        let token = InvitationToken::generate(self.random());
+        invitation.token_hash = token.hash();
+        invitation.invited_by = actor;
+        invitation.sent_at = now;
+        invitation.expires_at = now + self.config().limits.invitation_lifetime;
+        invitation.sends += 1;
+        let registered = store
+            .user_by_email(&invitation.email)
+            .await?
+            .is_some_and(|user| user.is_registered());
+        let kind = if registered {
+            NoticeKind::AccessGranted
+        } else {
+            NoticeKind::Invitation
+        };
+        change
+            .invitations
+            .push(InvitationWrite::Update(invitation.clone()));
+        change.audit.push(self.event(
+            now,
+            Some(actor),
+            &scope,
+            AuditAction::InvitationResent {
+                invitation: invitation.id,
+                email: invitation.email.clone(),
+                role: invitation.role,
+            },
+        ));
+        let notice = notice_for(&scope, &invitation, &inviter.email, kind);
+        let outgoing = vec![self.enqueue(&mut change, notice, Some(token.clone()), now)];
+        Ok(Plan {
+            change,
+            outcome: Resent { invitation, token },
+            outgoing,
+        })
+    }
+
+    /// Withdraws a pending invitation; its link stops working and the invitee is told.
+    ///
+    /// Errors: [`RosterError::NotFound`], [`RosterError::Forbidden`],
+    /// [`RosterError::RoleNotAllowed`], [`RosterError::InvitationClosed`].
+    #[tracing::instrument(skip_all, fields(actor = %actor, invitation = %invitation))]
+    pub async fn revoke(
+        &self,
+        actor: UserId,
+        invitation: InvitationId,
+    ) -> Result<Invitation, RosterError> {
+        let revoked = self
+            .transact(|| {
+                Box::pin(async move {
+                    let now = self.now();
+                    let store = self.store();
+                    let mut invitation = store
+                        .invitation(invitation)
+                        .await?
+                        .ok_or(RosterError::NotFound(Entity::Invitation))?;
+                    let scope = self.scope(invitation.project, Some(actor)).await?;
+                    let actor_role = policy::require_manager(scope.actor_role)?;
+                    policy::require_grantable(actor_role, invitation.role)?;
+                    match invitation.effective_state(now) {
+                        InvitationState::Pending => {}
+                        state => return Err(RosterError::InvitationClosed { state }),
+                    }
+                    let inviter = store
+                        .user(actor)
+                        .await?
+                        .ok_or(RosterError::NotFound(Entity::User))?;
+                    let mut change = Change::on_project(scope.project.id, scope.project.version);
+                    invitation.state = InvitationState::Revoked;
+                    invitation.closed_at = Some(now);
+                    change
+                        .invitations
+                        .push(InvitationWrite::Update(invitation.clone()));
+                    change.audit.push(self.event(
+                        now,
+                        Some(actor),
+                        &scope,
+                        AuditAction::InvitationRevoked {
+                            invitation: invitation.id,
+                            email: invitation.email.clone(),
+                        },
+                    ));
+                    let notice =
+                        notice_for(&scope, &invitation, &inviter.email, NoticeKind::Revocation);
+                    let outgoing = vec![self.enqueue(&mut change, notice, None, now)];
+                    Ok(Plan {
+                        change,
+                        outcome: invitation,
+                        outgoing,
+                    })
+                })
+            })
+            .await?;
+        tracing::info!("invitation revoked");
+        Ok(revoked)
+    }
+
+    /// Gives a member another project role. Nobody grants above their own role or acts on a member
+    /// who outranks them, and the project keeps at least one Administrator.
+    ///
+    /// Errors: [`RosterError::NotFound`] (no such membership), [`RosterError::Forbidden`],
+    /// [`RosterError::RoleNotAllowed`], [`RosterError::LastAdministrator`].
+    #[tracing::instrument(skip_all, fields(actor = %actor, project = %project, user = %user, role = %role))]
+    pub async fn change_role(
+        &self,
+        actor: UserId,
+        project: ProjectId,
+        user: UserId,
+        role: Role,
+    ) -> Result<Membership, RosterError> {
+        self.transact(|| {
+            Box::pin(async move {
+                let now = self.now();
+                let scope = self.scope(project, Some(actor)).await?;
+                let actor_role = policy::require_manager(scope.actor_role)?;
+                policy::require_grantable(actor_role, role)?;
+                let mut membership = self.target_membership(&scope, actor, user).await?;
+                policy::require_not_outranked(actor_role, membership.role)?;
+                if membership.role == role {
+                    return Ok(Plan::new(Change::default(), membership));
+                }
+                let administrators = self
+                    .store()
+                    .count_members(project, Role::Administrator)
+                    .await?;
+                policy::require_keeps_administrator(membership.role, Some(role), administrators)?;
+                let mut change = Change::on_project(scope.project.id, scope.project.version);
+                change.audit.push(self.event(
+                    now,
+                    Some(actor),
+                    &scope,
+                    AuditAction::RoleChanged {
+                        user,
+                        from: membership.role,
+                        to: role,
+                    },
+                ));
+                membership.role = role;
+                change
+                    .memberships
+                    .push(MembershipWrite::Update(membership.clone()));
+                Ok(Plan::new(change, membership))
+            })
+        })
+        .await
+    }
+
+    /// Removes a member from a project. The project keeps at least one Administrator.
+    ///
+    /// Errors: [`RosterError::NotFound`], [`RosterError::Forbidden`],
+    /// [`RosterError::LastAdministrator`].
+    #[tracing::instrument(skip_all, fields(actor = %actor, project = %project, user = %user))]
+    pub async fn remove_member(
+        &self,
+        actor: UserId,
+        project: ProjectId,
+        user: UserId,
+    ) -> Result<(), RosterError> {
+        self.transact(|| {
+            Box::pin(async move {
+                let now = self.now();
+                let scope = self.scope(project, Some(actor)).await?;
+                let actor_role = policy::require_manager(scope.actor_role)?;
+                let membership = self.target_membership(&scope, actor, user).await?;
+                policy::require_not_outranked(actor_role, membership.role)?;
+                let administrators = self
+                    .store()
+                    .count_members(project, Role::Administrator)
+                    .await?;
+                policy::require_keeps_administrator(membership.role, None, administrators)?;
+                let mut change = Change::on_project(scope.project.id, scope.project.version);
+                change
+                    .memberships
+                    .push(MembershipWrite::Delete { project, user });
+                change.audit.push(self.event(
+                    now,
+                    Some(actor),
+                    &scope,
+                    AuditAction::MemberRemoved {
+                        user,
+                        role: membership.role,
+                    },
+                ));
+                Ok(Plan::new(change, ()))
+            })
+        })
+        .await
+    }
+
+    /// The user leaves a project of their own accord. The last Administrator cannot leave.
+    ///
+    /// Errors: [`RosterError::NotFound`] (not a member), [`RosterError::LastAdministrator`].
+    #[tracing::instrument(skip_all, fields(user = %user, project = %project))]
+    pub async fn leave(&self, user: UserId, project: ProjectId) -> Result<(), RosterError> {
+        self.transact(|| {
+            Box::pin(async move {
+                let now = self.now();
+                let scope = self.scope(project, Some(user)).await?;
+                let membership = scope
+                    .actor_membership
+                    .clone()
+                    .ok_or(RosterError::NotFound(Entity::Membership))?;
+                let administrators = self
+                    .store()
+                    .count_members(project, Role::Administrator)
+                    .await?;
+                policy::require_keeps_administrator(membership.role, None, administrators)?;
+                let mut change = Change::on_project(scope.project.id, scope.project.version);
+                change
+                    .memberships
+                    .push(MembershipWrite::Delete { project, user });
+                change.audit.push(self.event(
+                    now,
+                    Some(user),
+                    &scope,
+                    AuditAction::MemberLeft {
+                        user,
+                        role: membership.role,
+                    },
+                ));
+                Ok(Plan::new(change, ()))
+            })
+        })
+        .await
+    }
+
+    async fn target_membership(
+        &self,
+        scope: &super::ProjectScope,
+        actor: UserId,
+        user: UserId,
+    ) -> Result<Membership, RosterError> {
+        if user == actor
+            && let Some(membership) = &scope.actor_membership
+        {
+            return Ok(membership.clone());
+        }
+        self.store()
+            .membership(scope.project.id, user)
+            .await?
+            .ok_or(RosterError::NotFound(Entity::Membership))
+    }
+}

@@ -1,0 +1,302 @@
+//! What an invitee does with a link: preview, accept, decline.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{Plan, Roster};
+use crate::account::{Account, Project};
+use crate::audit::AuditAction;
+use crate::email::Email;
+use crate::error::{Denial, RosterError};
+use crate::id::{InvitationId, UserId};
+use crate::invitation::{Invitation, InvitationState};
+use crate::membership::Membership;
+use crate::policy;
+use crate::role::Role;
+use crate::store::{Change, Entity, Expectation, InvitationWrite, MembershipWrite, UserWrite};
+use crate::token::InvitationToken;
+use crate::user::{PasswordHash, User};
+use crate::version::Version;
+
+/// What a link shows before anyone acts on it. Reading it changes nothing, so mail scanners that
+/// open links cannot use up an invitation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvitationPreview {
+    /// The invitation.
+    pub invitation: InvitationId,
+    /// Its effective state now (a link page can say "this invitation was revoked").
+    pub state: InvitationState,
+    /// The invited address.
+    pub email: Email,
+    /// The project's name.
+    pub project_name: String,
+    /// The account's name.
+    pub account_name: String,
+    /// The role offered.
+    pub role: Role,
+    /// The inviter's address.
+    pub inviter: Email,
+    /// Whether the address belongs to a registered user (accept by signing in) or not (accept by
+    /// choosing a password).
+    pub registered_user: bool,
+    /// When the link stops working.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// How the invitee accepts.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Acceptance {
+    /// A person with no account yet, choosing a password.
+    NewUser {
+        /// The password to set (checked against the [`PasswordPolicy`](crate::PasswordPolicy)).
+        password: String,
+    },
+    /// A registered user, already signed in to the host service as `user`.
+    ExistingUser {
+        /// The signed-in user; must be the invited address.
+        user: UserId,
+    },
+}
+
+impl std::fmt::Debug for Acceptance {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Acceptance::NewUser { .. } => f.write_str("NewUser { password: <redacted> }"),
+            Acceptance::ExistingUser { user } => {
+                f.debug_struct("ExistingUser").field("user", user).finish()
+            }
+        }
+    }
+}
+
+/// A successful acceptance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Accepted {
+    /// The user, now registered.
+    pub user: User,
+    /// The new membership.
+    pub membership: Membership,
+    /// The project joined.
+    pub project: Project,
+    /// Its account, now among those the user can pick.
+    pub account: Account,
+}
+
+impl Roster {
+    async fn open(&self, token: &InvitationToken) -> Result<Invitation, RosterError> {
+        self.store()
+            .invitation_by_token(&token.hash())
+            .await?
+            .ok_or(RosterError::InvalidToken)
+    }
+
+    fn require_pending(invitation: &Invitation, now: DateTime<Utc>) -> Result<(), RosterError> {
+        match invitation.effective_state(now) {
+            InvitationState::Pending => Ok(()),
+            state => Err(RosterError::InvitationClosed { state }),
+        }
+    }
+
+    /// Describes the invitation a token opens, without changing anything.
+    ///
+    /// Errors: [`RosterError::InvalidToken`] if the token opens nothing (never issued, or rotated
+    /// away by a resend).
+    #[tracing::instrument(skip_all)]
+    pub async fn preview(&self, token: &InvitationToken) -> Result<InvitationPreview, RosterError> {
+        let invitation = self.open(token).await?;
+        let scope = self.scope(invitation.project, None).await?;
+        let store = self.store();
+        let inviter = store
+            .user(invitation.invited_by)
+            .await?
+            .ok_or(RosterError::NotFound(Entity::User))?;
+        let registered_user = store
+            .user_by_email(&invitation.email)
+            .await?
+            .is_some_and(|user| user.is_registered());
+        Ok(InvitationPreview {
+            invitation: invitation.id,
+            state: invitation.effective_state(self.now()),
+            email: invitation.email,
+            project_name: scope.project.name,
+            account_name: scope.account.name,
+            role: invitation.role,
+            inviter: inviter.email,
+            registered_user,
+            expires_at: invitation.expires_at,
+        })
+    }
+
+    /// Accepts the invitation a token opens: exactly one membership results, and the token never
+    /// works again.
+    ///
+    /// A new person accepts with [`Acceptance::NewUser`] and a password, and is registered; a
+    /// registered user accepts with [`Acceptance::ExistingUser`] and gets the account added to
+    /// those they can pick. The inviter's right to grant the role is checked again here.
+    ///
+    /// Errors: [`RosterError::InvalidToken`]; [`RosterError::InvitationClosed`] with the state
+    /// (accepted, declined, revoked, expired); [`RosterError::InviterNoLongerAuthorized`];
+    /// [`RosterError::AlreadyRegistered`] / [`RosterError::NotRegistered`] when the wrong kind of
+    /// acceptance is used; [`RosterError::Forbidden`] with [`Denial::NotTheInvitee`];
+    /// [`RosterError::PasswordLength`]; [`RosterError::AlreadyMember`].
+    #[tracing::instrument(skip_all)]
+    pub async fn accept(
+        &self,
+        token: &InvitationToken,
+        acceptance: Acceptance,
+    ) -> Result<Accepted, RosterError> {
+        // Hashing is slow on purpose: do it once, outside the retry loop.
+        let password = match &acceptance {
+            Acceptance::NewUser { password } => Some(self.hash_password(password)?),
+            Acceptance::ExistingUser { .. } => None,
+        };
+        let claimed = match &acceptance {
+            Acceptance::ExistingUser { user } => Some(*user),
+            Acceptance::NewUser { .. } => None,
+        };
+        let accepted = self
+            .transact(|| Box::pin(self.plan_accept(token, claimed, password.clone())))
+            .await?;
+        tracing::info!(
+            user = %accepted.user.id,
+            project = %accepted.project.id,
+            role = %accepted.membership.role,
+            "invitation accepted"
+        );
+        Ok(accepted)
+    }
+
+    async fn plan_accept(
+        &self,
+        token: &InvitationToken,
+        claimed: Option<UserId>,
+        password: Option<PasswordHash>,
+    ) -> Result<Plan<Accepted>, RosterError> {
+        let now = self.now();
+        let store = self.store();
+        let mut invitation = self.open(token).await?;
+        Self::require_pending(&invitation, now)?;
+        let scope = self.scope(invitation.project, None).await?;
+        let inviter_membership = store
+            .membership(scope.project.id, invitation.invited_by)
+            .await?;
+        let inviter_role = policy::effective_role(
+            &scope.account,
+            invitation.invited_by,
+            inviter_membership.as_ref(),
+        );
+        if !inviter_role.is_some_and(|role| role.may_grant(invitation.role)) {
+            return Err(RosterError::InviterNoLongerAuthorized);
+        }
+
+        let mut change = Change::on_project(scope.project.id, scope.project.version);
+        let existing = store.user_by_email(&invitation.email).await?;
+        let user = match (claimed, password, existing) {
+            (Some(claimed), _, Some(user)) if user.id == claimed => {
+                if !user.is_registered() {
+                    return Err(RosterError::NotRegistered);
+                }
+                user
+            }
+            (Some(_), _, _) => return Err(RosterError::Forbidden(Denial::NotTheInvitee)),
+            (None, _, Some(user)) if user.is_registered() => {
+                return Err(RosterError::AlreadyRegistered);
+            }
+            (None, password, Some(mut user)) => {
+                change.expect.push(Expectation::UserVersion {
+                    user: user.id,
+                    version: user.version,
+                });
+                user.registered_at = Some(now);
+                change.users.push(UserWrite::Update {
+                    user: user.clone(),
+                    password,
+                });
+                user
+            }
+            (None, password, None) => {
+                let user = User {
+                    id: UserId::generate(now, self.random()),
+                    email: invitation.email.clone(),
+                    registered_at: Some(now),
+                    created_at: now,
+                    version: Version::INITIAL,
+                };
+                change.users.push(UserWrite::Insert {
+                    user: user.clone(),
+                    password,
+                });
+                user
+            }
+        };
+        if store.membership(scope.project.id, user.id).await?.is_some() {
+            return Err(RosterError::AlreadyMember);
+        }
+
+        invitation.state = InvitationState::Accepted;
+        invitation.closed_at = Some(now);
+        let membership = Membership {
+            project: scope.project.id,
+            user: user.id,
+            role: invitation.role,
+            invited_by: Some(invitation.invited_by),
+            since: now,
+        };
+        change
+            .memberships
+            .push(MembershipWrite::Insert(membership.clone()));
+        change.audit.push(self.event(
+            now,
+            Some(user.id),
+            &scope,
+            AuditAction::InvitationAccepted {
+                invitation: invitation.id,
+                user: user.id,
+                role: invitation.role,
+            },
+        ));
+        change.invitations.push(InvitationWrite::Update(invitation));
+        let accepted = Accepted {
+            user,
+            membership,
+            project: scope.project,
+            account: scope.account,
+        };
+        Ok(Plan::new(change, accepted))
+    }
+
+    /// Declines the invitation a token opens. The token stops working.
+    ///
+    /// Errors: [`RosterError::InvalidToken`], [`RosterError::InvitationClosed`].
+    #[tracing::instrument(skip_all)]
+    pub async fn decline(&self, token: &InvitationToken) -> Result<(), RosterError> {
+        let invitation = self
+            .transact(|| {
+                Box::pin(async move {
+                    let now = self.now();
+                    let mut invitation = self.open(token).await?;
+                    Self::require_pending(&invitation, now)?;
+                    let scope = self.scope(invitation.project, None).await?;
+                    let mut change = Change::on_project(scope.project.id, scope.project.version);
+                    invitation.state = InvitationState::Declined;
+                    invitation.closed_at = Some(now);
+                    change.audit.push(self.event(
+                        now,
+                        None,
+                        &scope,
+                        AuditAction::InvitationDeclined {
+                            invitation: invitation.id,
+                            email: invitation.email.clone(),
+                        },
+                    ));
+                    change
+                        .invitations
+                        .push(InvitationWrite::Update(invitation.clone()));
+                    Ok(Plan::new(change, invitation.id))
+                })
+            })
+            .await?;
+        tracing::info!(invitation = %invitation, "invitation declined");
+        Ok(())
+    }
+}

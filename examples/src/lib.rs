@@ -1,0 +1,1 @@
+//! Runnable examples of roster; see the `examples` directory.
