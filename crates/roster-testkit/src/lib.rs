@@ -1,1 +1,54 @@
-//! placeholder
+//! The conformance suite every [`roster::Store`] adapter runs.
+//!
+//! One macro call expands to separately named tests, each on a fresh store from your factory:
+//!
+//! ```ignore
+//! async fn fresh_store() -> std::sync::Arc<dyn roster::Store> {
+//!     std::sync::Arc::new(roster_memory::InMemoryStore::new())
+//! }
+//! roster_testkit::store_conformance!(fresh_store);
+//! ```
+//!
+//! Two families of cases run:
+//! - [`store_cases`]: the `Store` contract itself (every read, every write, version
+//!   preconditions, atomicity, uniqueness), driven directly through `Arc<dyn Store>`;
+//! - [`scenarios`]: the rules of the [`roster::Roster`] service on top of that store, including
+//!   races (many tasks accepting one token; two Administrators demoting each other).
+
+pub mod fixtures;
+pub mod scenarios;
+pub mod store_cases;
+
+#[doc(hidden)]
+pub mod __private {
+    pub use tokio;
+}
+
+/// Expands to the whole conformance suite. `$factory` names an `async fn() -> Arc<dyn Store>`
+/// that returns a fresh, empty store each time it is called.
+#[macro_export]
+macro_rules! store_conformance {
+    ($factory:path) => {
+        $crate::__store_cases!($factory);
+        $crate::__scenario_cases!($factory);
+    };
+}
+
+/// Expands one named test per case function: `__cases!(factory, module; a, b, c)`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __cases {
+    ($factory:path, $module:ident; $($case:ident),* $(,)?) => {
+        $(
+            #[$crate::__private::tokio::test(
+                flavor = "multi_thread",
+                worker_threads = 4,
+                crate = "$crate::__private::tokio"
+            )]
+            async fn $case() {
+                let store: ::std::sync::Arc<dyn ::roster::Store> = $factory().await;
+                $crate::$module::$case(store).await;
+            }
+        )*
+    };
+}
