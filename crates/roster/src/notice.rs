@@ -12,6 +12,7 @@ use crate::token::InvitationToken;
 /// Which message a notice is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum NoticeKind {
     /// To an address with no registered user: a link to accept and create a password.
     Invitation,
