@@ -21,7 +21,15 @@ pub mod store_cases;
 
 #[doc(hidden)]
 pub mod __private {
-    pub use tokio;
+    /// Runs one case on a fresh multi-threaded runtime, so races really run in parallel.
+    pub fn run(case: impl std::future::Future<Output = ()>) {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(4)
+            .enable_all()
+            .build()
+            .expect("tokio runtime")
+            .block_on(case);
+    }
 }
 
 /// Expands to the whole conformance suite. `$factory` names an `async fn() -> Arc<dyn Store>`
@@ -40,14 +48,12 @@ macro_rules! store_conformance {
 macro_rules! __cases {
     ($factory:path, $module:ident; $($case:ident),* $(,)?) => {
         $(
-            #[$crate::__private::tokio::test(
-                flavor = "multi_thread",
-                worker_threads = 4,
-                crate = "$crate::__private::tokio"
-            )]
-            async fn $case() {
-                let store: ::std::sync::Arc<dyn ::roster::Store> = $factory().await;
-                $crate::$module::$case(store).await;
+            #[test]
+            fn $case() {
+                $crate::__private::run(async {
+                    let store: ::std::sync::Arc<dyn ::roster::Store> = $factory().await;
+                    $crate::$module::$case(store).await;
+                });
             }
         )*
     };

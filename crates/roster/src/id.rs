@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -10,12 +11,22 @@ use uuid::Uuid;
 
 use crate::random::RandomSource;
 
+/// The last id handed out by this process, so ids made in the same millisecond still sort in the
+/// order they were made (listings promise creation order).
+static LAST_ID: Mutex<u128> = Mutex::new(0);
+
 /// Builds a UUID v7 from the injected clock reading and random source, never from the system.
+/// Within one process ids are strictly increasing: an id that would not sort after the previous
+/// one becomes the previous one plus one (in the random bits, which keeps it a valid v7).
 pub(crate) fn new_v7(now: DateTime<Utc>, random: &dyn RandomSource) -> Uuid {
     let mut bytes = [0u8; 10];
     random.fill_bytes(&mut bytes);
     let millis = u64::try_from(now.timestamp_millis()).unwrap_or(0);
-    uuid::Builder::from_unix_timestamp_millis(millis, &bytes).into_uuid()
+    let candidate = uuid::Builder::from_unix_timestamp_millis(millis, &bytes).into_uuid().as_u128();
+    let mut last = LAST_ID.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let id = if candidate > *last { candidate } else { *last + 1 };
+    *last = id;
+    Uuid::from_u128(id)
 }
 
 macro_rules! define_id {
@@ -109,6 +120,15 @@ mod tests {
         let b = ProjectId::generate(early, &random);
         assert!(b < a);
         assert_eq!(a.as_uuid().get_version_num(), 7);
+    }
+
+    #[test]
+    fn ids_made_in_one_millisecond_keep_their_order() {
+        let random = SeededRandom::new(9);
+        let now = Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap();
+        let ids: Vec<EventId> = (0..1000).map(|_| EventId::generate(now, &random)).collect();
+        assert!(ids.windows(2).all(|pair| pair[0] < pair[1]));
+        assert!(ids.iter().all(|id| id.as_uuid().get_version_num() == 7));
     }
 
     #[test]

@@ -201,7 +201,7 @@ impl Roster {
                 let actor_role = policy::require_manager(scope.actor_role)?;
                 policy::require_grantable(actor_role, role)?;
                 let mut membership = self.target_membership(&scope, actor, user).await?;
-                policy::require_not_outranked(actor_role, membership.role)?;
+                policy::require_not_outranked(actor_role, target_role(&scope, &membership))?;
                 if membership.role == role {
                     return Ok(Plan::new(Change::default(), membership));
                 }
@@ -248,7 +248,7 @@ impl Roster {
                 let scope = self.scope(project, Some(actor)).await?;
                 let actor_role = policy::require_manager(scope.actor_role)?;
                 let membership = self.target_membership(&scope, actor, user).await?;
-                policy::require_not_outranked(actor_role, membership.role)?;
+                policy::require_not_outranked(actor_role, target_role(&scope, &membership))?;
                 let administrators = self
                     .store()
                     .count_members(project, Role::Administrator)
@@ -326,4 +326,10 @@ impl Roster {
             .await?
             .ok_or(RosterError::NotFound(Entity::Membership))
     }
+}
+
+/// The role the holder of `membership` has in effect: account administrators keep their rank even
+/// where they also hold a membership.
+fn target_role(scope: &super::ProjectScope, membership: &Membership) -> Role {
+    policy::effective_role(&scope.account, membership.user, Some(membership)).unwrap_or(membership.role)
 }
