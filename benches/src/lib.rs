@@ -1,1 +1,31 @@
-//! Benchmarks live in `benches/benches`.
+//! Shared pieces of the benchmarks in `benches/benches/`.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use roster::{
+    Notifier, NotifyError, OutgoingNotice, PasswordPolicy, Roster, RosterConfig, SeededRandom,
+    Store,
+};
+
+/// A notifier that accepts everything and does nothing, so benchmarks measure roster, not email.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NullNotifier;
+
+#[async_trait]
+impl Notifier for NullNotifier {
+    async fn send(&self, _notice: &OutgoingNotice) -> Result<(), NotifyError> {
+        Ok(())
+    }
+}
+
+/// A service on `store` with a null notifier, a seeded random source and cheap password hashing.
+pub fn roster_on(store: Arc<dyn Store>) -> Roster {
+    Roster::builder(store, Arc::new(NullNotifier))
+        .random(Arc::new(SeededRandom::new(7)))
+        .config(RosterConfig {
+            passwords: PasswordPolicy::insecure_fast_for_tests(),
+            ..RosterConfig::default()
+        })
+        .build()
+}

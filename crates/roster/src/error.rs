@@ -105,7 +105,7 @@ pub enum RosterError {
     #[error("invalid invitation token")]
     InvalidToken,
     /// The invitation is no longer pending; `state` says why (used, declined, revoked, expired).
-    #[error("the invitation is {state}")]
+    #[error("the invitation is no longer pending: it was {state}")]
     InvitationClosed {
         /// Its effective state.
         state: InvitationState,

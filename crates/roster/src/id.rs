@@ -22,9 +22,17 @@ pub(crate) fn new_v7(now: DateTime<Utc>, random: &dyn RandomSource) -> Uuid {
     let mut bytes = [0u8; 10];
     random.fill_bytes(&mut bytes);
     let millis = u64::try_from(now.timestamp_millis()).unwrap_or(0);
-    let candidate = uuid::Builder::from_unix_timestamp_millis(millis, &bytes).into_uuid().as_u128();
-    let mut last = LAST_ID.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    let id = if candidate > *last { candidate } else { *last + 1 };
+    let candidate = uuid::Builder::from_unix_timestamp_millis(millis, &bytes)
+        .into_uuid()
+        .as_u128();
+    let mut last = LAST_ID
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let id = if candidate > *last {
+        candidate
+    } else {
+        *last + 1
+    };
     *last = id;
     Uuid::from_u128(id)
 }

@@ -331,5 +331,6 @@ impl Roster {
 /// The role the holder of `membership` has in effect: account administrators keep their rank even
 /// where they also hold a membership.
 fn target_role(scope: &super::ProjectScope, membership: &Membership) -> Role {
-    policy::effective_role(&scope.account, membership.user, Some(membership)).unwrap_or(membership.role)
+    policy::effective_role(&scope.account, membership.user, Some(membership))
+        .unwrap_or(membership.role)
 }

@@ -1,0 +1,191 @@
+//! [`InMemoryStore`]: the [`Store`] trait over one locked [`State`].
+
+use std::fmt;
+use std::sync::{Mutex, MutexGuard};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use roster::store::{InvitationQuery, Member, OutboxQuery};
+use roster::{
+    Account, AccountId, AuditEvent, Change, Email, EventId, Invitation, InvitationId, Membership,
+    NoticeId, OutboxEntry, PasswordHash, Project, ProjectId, Role, Store, StoreError, TokenHash,
+    User, UserId,
+};
+
+use crate::state::State;
+
+/// A [`Store`] that keeps everything in memory, behind one lock.
+///
+/// Every read and every [`Store::apply`] takes the lock, does its work without awaiting, and
+/// releases it, so changes are serialized and each one is atomic: a change that fails half way
+/// is undone before the lock is released, and readers never see part of one. Every read a
+/// command makes is an index lookup, so the store stays fast with millions of records.
+///
+/// State lives as long as the value (and its clones through `Arc`): nothing survives a restart.
+///
+/// ```
+/// use std::sync::Arc;
+/// use roster::Store;
+/// use roster_memory::InMemoryStore;
+///
+/// let store: Arc<dyn Store> = Arc::new(InMemoryStore::new());
+/// # let _ = store;
+/// ```
+#[derive(Default)]
+pub struct InMemoryStore {
+    state: Mutex<State>,
+}
+
+impl InMemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Locks the state. A panic while the lock was held cannot have left a change half applied
+    /// (writes are undone before an error returns, and the tables do not panic mid-write), so a
+    /// poisoned lock is taken over rather than making the store unusable.
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl fmt::Debug for InMemoryStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("InMemoryStore").finish_non_exhaustive()
+    }
+}
+
+#[async_trait]
+impl Store for InMemoryStore {
+    async fn account(&self, id: AccountId) -> Result<Option<Account>, StoreError> {
+        Ok(self.state().accounts.get(id).cloned())
+    }
+
+    async fn project(&self, id: ProjectId) -> Result<Option<Project>, StoreError> {
+        Ok(self.state().projects.get(id).cloned())
+    }
+
+    async fn projects(&self, account: AccountId) -> Result<Vec<Project>, StoreError> {
+        Ok(self.state().projects.of_account(account))
+    }
+
+    async fn user(&self, id: UserId) -> Result<Option<User>, StoreError> {
+        Ok(self.state().users.get(id).map(|row| row.user.clone()))
+    }
+
+    async fn user_by_email(&self, email: &Email) -> Result<Option<User>, StoreError> {
+        Ok(self
+            .state()
+            .users
+            .by_email(email)
+            .map(|row| row.user.clone()))
+    }
+
+    async fn password_hash(&self, user: UserId) -> Result<Option<PasswordHash>, StoreError> {
+        Ok(self
+            .state()
+            .users
+            .get(user)
+            .and_then(|row| row.password.clone()))
+    }
+
+    async fn accounts_of_user(&self, user: UserId) -> Result<Vec<Account>, StoreError> {
+        Ok(self.state().accounts_of_user(user))
+    }
+
+    async fn membership(
+        &self,
+        project: ProjectId,
+        user: UserId,
+    ) -> Result<Option<Membership>, StoreError> {
+        Ok(self.state().memberships.get(project, user).cloned())
+    }
+
+    async fn members(
+        &self,
+        project: ProjectId,
+        after: Option<UserId>,
+        limit: usize,
+    ) -> Result<Vec<Member>, StoreError> {
+        Ok(self.state().members(project, after, limit))
+    }
+
+    async fn count_members(&self, project: ProjectId, role: Role) -> Result<u64, StoreError> {
+        Ok(self.state().memberships.count(project, role))
+    }
+
+    async fn invitation(&self, id: InvitationId) -> Result<Option<Invitation>, StoreError> {
+        Ok(self.state().invitations.get(id).cloned())
+    }
+
+    async fn invitation_by_token(
+        &self,
+        hash: &TokenHash,
+    ) -> Result<Option<Invitation>, StoreError> {
+        Ok(self.state().invitations.by_token(hash).cloned())
+    }
+
+    async fn pending_invitation(
+        &self,
+        project: ProjectId,
+        email: &Email,
+    ) -> Result<Option<Invitation>, StoreError> {
+        Ok(self
+            .state()
+            .invitations
+            .pending_for(project, email)
+            .cloned())
+    }
+
+    async fn invitations(&self, query: &InvitationQuery) -> Result<Vec<Invitation>, StoreError> {
+        Ok(self.state().invitations.list(query))
+    }
+
+    async fn count_pending_invitations(
+        &self,
+        project: ProjectId,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        Ok(self.state().invitations.count_pending(project, now))
+    }
+
+    async fn count_invitations_sent_by(
+        &self,
+        inviter: UserId,
+        since: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        Ok(self.state().invitations.count_sent_by(inviter, since))
+    }
+
+    async fn audit_events(
+        &self,
+        project: ProjectId,
+        after: Option<EventId>,
+        limit: usize,
+    ) -> Result<Vec<AuditEvent>, StoreError> {
+        Ok(self.state().audit.of_project(project, after, limit))
+    }
+
+    async fn outbox_entry(&self, id: NoticeId) -> Result<Option<OutboxEntry>, StoreError> {
+        Ok(self.state().outbox.get(id).cloned())
+    }
+
+    async fn due_notices(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<OutboxEntry>, StoreError> {
+        Ok(self.state().outbox.due(now, limit))
+    }
+
+    async fn outbox(&self, query: &OutboxQuery) -> Result<Vec<OutboxEntry>, StoreError> {
+        Ok(self.state().outbox.list(query))
+    }
+
+    async fn apply(&self, change: Change) -> Result<(), StoreError> {
+        crate::apply::apply(&mut self.state(), change)
+    }
+}
