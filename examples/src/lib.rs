@@ -1,7 +1,11 @@
 //! Runnable examples of roster; see the `examples` directory of the workspace.
 //!
-//! This library target exists so that the README's embedding example is compiled and run as a
-//! doctest by `cargo test --workspace`.
+//! The library holds what the examples share, such as the portal flow of the quickstart, so tests
+//! can run the same flow (for instance to check that no token reaches the database file).
+//!
+//! It also compiles the README's embedding example as a doctest in `cargo test --workspace`.
+
+pub mod portal;
 
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]

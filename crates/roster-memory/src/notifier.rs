@@ -210,6 +210,7 @@ mod tests {
                 role: Role::User,
                 inviter: email("admin@example.com"),
                 expires_at: now,
+                send: 1,
             },
             token,
         }

@@ -235,6 +235,7 @@ impl Fixtures {
                 role: invitation.role,
                 inviter: email("inviter@example.com"),
                 expires_at: invitation.expires_at,
+                send: invitation.sends,
             },
             status: DeliveryStatus::Queued,
             attempts: 0,

@@ -120,14 +120,22 @@ mod tests {
     use chrono::TimeZone;
 
     #[test]
-    fn ids_sort_by_creation_time() {
-        let random = SeededRandom::new(7);
-        let early = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
-        let late = early + chrono::Duration::milliseconds(1);
-        let a = ProjectId::generate(late, &random);
-        let b = ProjectId::generate(early, &random);
-        assert!(b < a);
-        assert_eq!(a.as_uuid().get_version_num(), 7);
+    fn ids_carry_the_clock_reading() {
+        // Later than any other id this test binary makes, so no earlier id sorts after it.
+        let now = Utc.with_ymd_and_hms(2400, 1, 1, 0, 0, 0).unwrap();
+        let id = ProjectId::generate(now, &SeededRandom::new(7));
+        let (seconds, _) = id.as_uuid().get_timestamp().unwrap().to_unix();
+        assert_eq!(i64::try_from(seconds).unwrap(), now.timestamp());
+        assert_eq!(id.as_uuid().get_version_num(), 7);
+    }
+
+    #[test]
+    fn a_clock_going_backwards_does_not_break_the_order() {
+        let random = SeededRandom::new(8);
+        let late = Utc.with_ymd_and_hms(2300, 1, 1, 0, 0, 0).unwrap();
+        let first = UserId::generate(late, &random);
+        let second = UserId::generate(late - chrono::Duration::days(1), &random);
+        assert!(first < second);
     }
 
     #[test]

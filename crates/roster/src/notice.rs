@@ -51,6 +51,10 @@ pub struct Notice {
     pub inviter: Email,
     /// When the link stops working.
     pub expires_at: DateTime<Utc>,
+    /// Which send of the invitation this notice announces (its [`sends`](crate::Invitation::sends)
+    /// count when the notice was written). A queued notice whose invitation has been sent again
+    /// since is stale: a newer notice announces the current role, expiry and link.
+    pub send: u32,
 }
 
 /// A notice on its way out: what a [`Notifier`](crate::Notifier) receives.

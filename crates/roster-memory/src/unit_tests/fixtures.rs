@@ -125,6 +125,7 @@ impl World {
                 role: invitation.role,
                 inviter: email("admin@example.com"),
                 expires_at: invitation.expires_at,
+                send: invitation.sends,
             },
             status: DeliveryStatus::Queued,
             attempts: 0,

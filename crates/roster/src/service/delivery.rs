@@ -175,8 +175,9 @@ impl Roster {
                 .await?
                 .ok_or(RosterError::NotFound(Entity::Invitation))?;
             let closed = invitation.effective_state(now) != InvitationState::Pending;
-            // A later send of the invitation queued its own, newer notice.
-            let superseded = invitation.sent_at > entry.created_at;
+            // A later send of the invitation queued its own, newer notice; sending this one would
+            // announce an old role and expiry with a link that disables the newer one.
+            let superseded = invitation.sends != entry.notice.send;
             if closed || superseded {
                 entry.status = DeliveryStatus::Cancelled;
                 entry.finished_at = Some(now);

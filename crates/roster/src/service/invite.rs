@@ -486,5 +486,6 @@ pub(crate) fn notice_for(
         role: invitation.role,
         inviter: inviter.clone(),
         expires_at: invitation.expires_at,
+        send: invitation.sends,
     }
 }

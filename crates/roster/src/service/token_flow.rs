@@ -230,6 +230,15 @@ impl Roster {
             }
         };
         if store.membership(scope.project.id, user.id).await?.is_some() {
+            // Most likely a concurrent acceptance of this very invitation committed between our
+            // reads (it writes the membership and closes the invitation together): say so.
+            let current = store.invitation(invitation.id).await?;
+            if let Some(state) = current
+                .map(|i| i.effective_state(now))
+                .filter(|s| s.is_final())
+            {
+                return Err(RosterError::InvitationClosed { state });
+            }
             return Err(RosterError::AlreadyMember);
         }
 

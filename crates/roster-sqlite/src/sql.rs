@@ -1,0 +1,440 @@
+//! Every statement the store runs, in one place: constants, so each is prepared once per
+//! connection (`prepare_cached` keys on the text) and a test can check all of them against the
+//! schema and its indexes.
+//!
+//! Column lists are macros so that statements stay `concat!`-able constants; the decoders in
+//! [`crate::codec`] read the columns in the order listed here.
+
+macro_rules! project_columns {
+    () => {
+        "id, account_id, name, created_at, version"
+    };
+}
+
+macro_rules! account_columns {
+    () => {
+        "a.id, a.name, a.created_at, aa.user_id"
+    };
+}
+
+macro_rules! user_columns {
+    () => {
+        "id, email, registered_at, created_at, version"
+    };
+}
+
+macro_rules! membership_columns {
+    () => {
+        "project_id, user_id, role, invited_by, since"
+    };
+}
+
+macro_rules! invitation_columns {
+    () => {
+        "id, project_id, email, role, invited_by, state, created_at, sent_at, expires_at, \
+         closed_at, token_hash, sends"
+    };
+}
+
+macro_rules! audit_columns {
+    () => {
+        "id, at, actor, account_id, project_id, action"
+    };
+}
+
+macro_rules! outbox_columns {
+    () => {
+        "id, kind, to_email, invitation_id, project_id, project_name, account_name, role, \
+         inviter, expires_at, send, status, attempts, next_attempt_at, last_error, created_at, \
+         finished_at"
+    };
+}
+
+// ---- reads ----
+
+/// One account and its administrators, one row per administrator (`?1` account).
+pub(crate) const ACCOUNT: &str = concat!(
+    "SELECT ",
+    account_columns!(),
+    " FROM accounts a LEFT JOIN account_administrators aa ON aa.account_id = a.id \
+     WHERE a.id = ?1 ORDER BY aa.position"
+);
+
+/// The accounts a user administers or belongs to through a project (`?1` user).
+pub(crate) const ACCOUNTS_OF_USER: &str = concat!(
+    "SELECT ",
+    account_columns!(),
+    " FROM accounts a LEFT JOIN account_administrators aa ON aa.account_id = a.id \
+     WHERE a.id IN ( \
+         SELECT account_id FROM account_administrators WHERE user_id = ?1 \
+         UNION \
+         SELECT p.account_id FROM memberships m JOIN projects p ON p.id = m.project_id \
+         WHERE m.user_id = ?1) \
+     ORDER BY a.id, aa.position"
+);
+
+/// A project (`?1` id).
+pub(crate) const PROJECT: &str = concat!(
+    "SELECT ",
+    project_columns!(),
+    " FROM projects WHERE id = ?1"
+);
+
+/// An account's projects (`?1` account).
+pub(crate) const PROJECTS: &str = concat!(
+    "SELECT ",
+    project_columns!(),
+    " FROM projects WHERE account_id = ?1 ORDER BY id"
+);
+
+/// A user (`?1` id).
+pub(crate) const USER: &str = concat!("SELECT ", user_columns!(), " FROM users WHERE id = ?1");
+
+/// A user by canonical address (`?1`).
+pub(crate) const USER_BY_EMAIL: &str = concat!(
+    "SELECT ",
+    user_columns!(),
+    " FROM users WHERE email_canonical = ?1"
+);
+
+/// A user's password hash (`?1` user).
+pub(crate) const PASSWORD_HASH: &str = "SELECT password_hash FROM users WHERE id = ?1";
+
+/// One membership (`?1` project, `?2` user).
+pub(crate) const MEMBERSHIP: &str = concat!(
+    "SELECT ",
+    membership_columns!(),
+    " FROM memberships WHERE project_id = ?1 AND user_id = ?2"
+);
+
+/// A page of members with their users (`?1` project, `?2` after user, `?3` limit).
+pub(crate) const MEMBERS: &str = "SELECT m.project_id, m.user_id, m.role, m.invited_by, m.since, \
+     u.id, u.email, u.registered_at, u.created_at, u.version \
+     FROM memberships m JOIN users u ON u.id = m.user_id \
+     WHERE m.project_id = ?1 AND m.user_id > ?2 ORDER BY m.user_id LIMIT ?3";
+
+/// Members of a project holding a role (`?1` project, `?2` role).
+pub(crate) const COUNT_MEMBERS: &str =
+    "SELECT COUNT(*) FROM memberships WHERE project_id = ?1 AND role = ?2";
+
+/// An invitation (`?1` id).
+pub(crate) const INVITATION: &str = concat!(
+    "SELECT ",
+    invitation_columns!(),
+    " FROM invitations WHERE id = ?1"
+);
+
+/// The invitation a token opens (`?1` token hash): what preview and accept look up.
+pub(crate) const INVITATION_BY_TOKEN: &str = concat!(
+    "SELECT ",
+    invitation_columns!(),
+    " FROM invitations WHERE token_hash = ?1"
+);
+
+/// The stored-pending invitation of an address (`?1` project, `?2` canonical address).
+/// `state = 'pending'` is spelled out so the partial unique index answers.
+pub(crate) const PENDING_INVITATION: &str = concat!(
+    "SELECT ",
+    invitation_columns!(),
+    " FROM invitations WHERE project_id = ?1 AND email_canonical = ?2 AND state = 'pending'"
+);
+
+/// A page of a project's invitations in any state (`?1` project, `?2` after, `?3` limit).
+pub(crate) const INVITATIONS_ALL: &str = concat!(
+    "SELECT ",
+    invitation_columns!(),
+    " FROM invitations WHERE project_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3"
+);
+
+/// A page of invitations pending in effect (`?4` now).
+pub(crate) const INVITATIONS_PENDING: &str = concat!(
+    "SELECT ",
+    invitation_columns!(),
+    " FROM invitations WHERE project_id = ?1 AND id > ?2 \
+     AND state = 'pending' AND expires_at > ?4 ORDER BY id LIMIT ?3"
+);
+
+/// A page of invitations expired in effect: stored as expired, or stored as pending past their
+/// expiry (`?4` now).
+pub(crate) const INVITATIONS_EXPIRED: &str = concat!(
+    "SELECT ",
+    invitation_columns!(),
+    " FROM invitations WHERE project_id = ?1 AND id > ?2 \
+     AND (state = 'expired' OR (state = 'pending' AND expires_at <= ?4)) ORDER BY id LIMIT ?3"
+);
+
+/// A page of invitations in a final stored state (`?4` state).
+pub(crate) const INVITATIONS_IN_STATE: &str = concat!(
+    "SELECT ",
+    invitation_columns!(),
+    " FROM invitations WHERE project_id = ?1 AND id > ?2 AND state = ?4 ORDER BY id LIMIT ?3"
+);
+
+/// Invitations pending in effect (`?1` project, `?2` now).
+pub(crate) const COUNT_PENDING: &str = "SELECT COUNT(*) FROM invitations \
+     WHERE project_id = ?1 AND state = 'pending' AND expires_at > ?2";
+
+/// Invitations last sent by someone since an instant (`?1` inviter, `?2` since).
+pub(crate) const COUNT_SENT_BY: &str =
+    "SELECT COUNT(*) FROM invitations WHERE invited_by = ?1 AND sent_at >= ?2";
+
+/// A page of a project's audit events (`?1` project, `?2` after, `?3` limit).
+pub(crate) const AUDIT_EVENTS: &str = concat!(
+    "SELECT ",
+    audit_columns!(),
+    " FROM audit_events WHERE project_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3"
+);
+
+/// An outbox entry (`?1` id).
+pub(crate) const OUTBOX_ENTRY: &str =
+    concat!("SELECT ", outbox_columns!(), " FROM outbox WHERE id = ?1");
+
+/// Queued entries due at an instant, earliest first (`?1` now, `?2` limit).
+pub(crate) const DUE_NOTICES: &str = concat!(
+    "SELECT ",
+    outbox_columns!(),
+    " FROM outbox WHERE status = 'queued' AND next_attempt_at <= ?1 \
+     ORDER BY next_attempt_at, id LIMIT ?2"
+);
+
+/// A page of the whole outbox (`?1` after, `?2` limit).
+pub(crate) const OUTBOX_ALL: &str = concat!(
+    "SELECT ",
+    outbox_columns!(),
+    " FROM outbox WHERE id > ?1 ORDER BY id LIMIT ?2"
+);
+
+/// A page of one project's outbox (`?3` project).
+pub(crate) const OUTBOX_OF_PROJECT: &str = concat!(
+    "SELECT ",
+    outbox_columns!(),
+    " FROM outbox WHERE project_id = ?3 AND id > ?1 ORDER BY id LIMIT ?2"
+);
+
+/// A page of the outbox in one status (`?3` status).
+pub(crate) const OUTBOX_IN_STATUS: &str = concat!(
+    "SELECT ",
+    outbox_columns!(),
+    " FROM outbox WHERE status = ?3 AND id > ?1 ORDER BY id LIMIT ?2"
+);
+
+/// A page of one project's outbox in one status (`?3` project, `?4` status).
+pub(crate) const OUTBOX_OF_PROJECT_IN_STATUS: &str = concat!(
+    "SELECT ",
+    outbox_columns!(),
+    " FROM outbox WHERE project_id = ?3 AND status = ?4 AND id > ?1 ORDER BY id LIMIT ?2"
+);
+
+// ---- writes ----
+
+/// Moves a project one version forward if it is at the expected one (`?1` id, `?2` version).
+pub(crate) const BUMP_PROJECT: &str =
+    "UPDATE projects SET version = version + 1 WHERE id = ?1 AND version = ?2";
+
+/// Moves a user one version forward if it is at the expected one (`?1` id, `?2` version).
+pub(crate) const BUMP_USER: &str =
+    "UPDATE users SET version = version + 1 WHERE id = ?1 AND version = ?2";
+
+/// Whether a project exists (`?1` id).
+pub(crate) const PROJECT_EXISTS: &str = "SELECT 1 FROM projects WHERE id = ?1";
+
+/// Whether a user exists (`?1` id).
+pub(crate) const USER_EXISTS: &str = "SELECT 1 FROM users WHERE id = ?1";
+
+/// A new account.
+pub(crate) const INSERT_ACCOUNT: &str =
+    "INSERT INTO accounts (id, name, created_at) VALUES (?1, ?2, ?3)";
+
+/// One administrator of a new account, at its position in the list.
+pub(crate) const INSERT_ACCOUNT_ADMINISTRATOR: &str =
+    "INSERT INTO account_administrators (account_id, position, user_id) VALUES (?1, ?2, ?3)";
+
+/// A new project.
+pub(crate) const INSERT_PROJECT: &str = concat!(
+    "INSERT INTO projects (",
+    project_columns!(),
+    ") VALUES (?1, ?2, ?3, ?4, ?5)"
+);
+
+/// A new user with its canonical address and password hash.
+pub(crate) const INSERT_USER: &str = concat!(
+    "INSERT INTO users (",
+    user_columns!(),
+    ", email_canonical, password_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+);
+
+/// A user's fields (`?1` id). The version is left alone (updates keep the stored version),
+/// and so is the password hash when `?6` is `NULL`.
+pub(crate) const UPDATE_USER: &str = "UPDATE users SET email = ?2, email_canonical = ?3, \
+     registered_at = ?4, created_at = ?5, password_hash = COALESCE(?6, password_hash) \
+     WHERE id = ?1";
+
+/// A new membership.
+pub(crate) const INSERT_MEMBERSHIP: &str = concat!(
+    "INSERT INTO memberships (",
+    membership_columns!(),
+    ") VALUES (?1, ?2, ?3, ?4, ?5)"
+);
+
+/// A membership's fields (`?1` project, `?2` user).
+pub(crate) const UPDATE_MEMBERSHIP: &str = "UPDATE memberships SET role = ?3, invited_by = ?4, \
+     since = ?5 WHERE project_id = ?1 AND user_id = ?2";
+
+/// A membership removed (`?1` project, `?2` user).
+pub(crate) const DELETE_MEMBERSHIP: &str =
+    "DELETE FROM memberships WHERE project_id = ?1 AND user_id = ?2";
+
+/// A new invitation (`?1..?12` as in the column list, `?13` canonical address).
+pub(crate) const INSERT_INVITATION: &str = concat!(
+    "INSERT INTO invitations (",
+    invitation_columns!(),
+    ", email_canonical) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+);
+
+/// An invitation's fields (`?1` id; the others as [`INSERT_INVITATION`]).
+pub(crate) const UPDATE_INVITATION: &str = "UPDATE invitations SET project_id = ?2, email = ?3, \
+     role = ?4, invited_by = ?5, state = ?6, created_at = ?7, sent_at = ?8, expires_at = ?9, \
+     closed_at = ?10, token_hash = ?11, sends = ?12, email_canonical = ?13 WHERE id = ?1";
+
+/// A new audit event.
+pub(crate) const INSERT_AUDIT_EVENT: &str = concat!(
+    "INSERT INTO audit_events (",
+    audit_columns!(),
+    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+);
+
+/// A new outbox entry.
+pub(crate) const INSERT_OUTBOX: &str = concat!(
+    "INSERT INTO outbox (",
+    outbox_columns!(),
+    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
+);
+
+/// An outbox entry's fields (`?1` id; the others as [`INSERT_OUTBOX`]).
+pub(crate) const UPDATE_OUTBOX: &str = "UPDATE outbox SET kind = ?2, to_email = ?3, \
+     invitation_id = ?4, project_id = ?5, project_name = ?6, account_name = ?7, role = ?8, \
+     inviter = ?9, expires_at = ?10, send = ?11, status = ?12, attempts = ?13, \
+     next_attempt_at = ?14, last_error = ?15, created_at = ?16, finished_at = ?17 WHERE id = ?1";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rusqlite::Connection;
+
+    /// Every statement, by name.
+    const ALL: &[(&str, &str)] = &[
+        ("ACCOUNT", ACCOUNT),
+        ("ACCOUNTS_OF_USER", ACCOUNTS_OF_USER),
+        ("PROJECT", PROJECT),
+        ("PROJECTS", PROJECTS),
+        ("USER", USER),
+        ("USER_BY_EMAIL", USER_BY_EMAIL),
+        ("PASSWORD_HASH", PASSWORD_HASH),
+        ("MEMBERSHIP", MEMBERSHIP),
+        ("MEMBERS", MEMBERS),
+        ("COUNT_MEMBERS", COUNT_MEMBERS),
+        ("INVITATION", INVITATION),
+        ("INVITATION_BY_TOKEN", INVITATION_BY_TOKEN),
+        ("PENDING_INVITATION", PENDING_INVITATION),
+        ("INVITATIONS_ALL", INVITATIONS_ALL),
+        ("INVITATIONS_PENDING", INVITATIONS_PENDING),
+        ("INVITATIONS_EXPIRED", INVITATIONS_EXPIRED),
+        ("INVITATIONS_IN_STATE", INVITATIONS_IN_STATE),
+        ("COUNT_PENDING", COUNT_PENDING),
+        ("COUNT_SENT_BY", COUNT_SENT_BY),
+        ("AUDIT_EVENTS", AUDIT_EVENTS),
+        ("OUTBOX_ENTRY", OUTBOX_ENTRY),
+        ("DUE_NOTICES", DUE_NOTICES),
+        ("OUTBOX_ALL", OUTBOX_ALL),
+        ("OUTBOX_OF_PROJECT", OUTBOX_OF_PROJECT),
+        ("OUTBOX_IN_STATUS", OUTBOX_IN_STATUS),
+        ("OUTBOX_OF_PROJECT_IN_STATUS", OUTBOX_OF_PROJECT_IN_STATUS),
+        ("BUMP_PROJECT", BUMP_PROJECT),
+        ("BUMP_USER", BUMP_USER),
+        ("PROJECT_EXISTS", PROJECT_EXISTS),
+        ("USER_EXISTS", USER_EXISTS),
+        ("INSERT_ACCOUNT", INSERT_ACCOUNT),
+        ("INSERT_ACCOUNT_ADMINISTRATOR", INSERT_ACCOUNT_ADMINISTRATOR),
+        ("INSERT_PROJECT", INSERT_PROJECT),
+        ("INSERT_USER", INSERT_USER),
+        ("UPDATE_USER", UPDATE_USER),
+        ("INSERT_MEMBERSHIP", INSERT_MEMBERSHIP),
+        ("UPDATE_MEMBERSHIP", UPDATE_MEMBERSHIP),
+        ("DELETE_MEMBERSHIP", DELETE_MEMBERSHIP),
+        ("INSERT_INVITATION", INSERT_INVITATION),
+        ("UPDATE_INVITATION", UPDATE_INVITATION),
+        ("INSERT_AUDIT_EVENT", INSERT_AUDIT_EVENT),
+        ("INSERT_OUTBOX", INSERT_OUTBOX),
+        ("UPDATE_OUTBOX", UPDATE_OUTBOX),
+    ];
+
+    /// Statements allowed to walk a whole table: listings of everything, which page by id.
+    const WHOLE_TABLE: &[&str] = &["OUTBOX_ALL"];
+
+    /// Statements allowed to sort their result: the accounts of one user, a handful of rows
+    /// found through indexes, ordered by id after a union.
+    const SORTS_OWN_RESULT: &[&str] = &["ACCOUNTS_OF_USER"];
+
+    fn migrated() -> Connection {
+        let mut conn = Connection::open_in_memory().unwrap();
+        crate::migrate::migrate(&mut conn).unwrap();
+        conn
+    }
+
+    /// SQLite's plan for `sql`, one line per step.
+    fn plan(conn: &Connection, sql: &str) -> Vec<String> {
+        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        // Parameters left unbound are NULL, which changes nothing in a plan.
+        let mut rows = stmt.raw_query();
+        let mut steps = Vec::new();
+        while let Some(row) = rows.next().unwrap() {
+            steps.push(row.get::<_, String>(3).unwrap());
+        }
+        steps
+    }
+
+    #[test]
+    fn every_statement_prepares_against_the_schema() {
+        let conn = migrated();
+        for (name, sql) in ALL {
+            if let Err(error) = conn.prepare(sql) {
+                panic!("{name}: {error}");
+            }
+        }
+    }
+
+    /// Every lookup a command makes goes through an index (O(log n) with millions of
+    /// invitations): no step scans a table, and no sort needs a temporary B-tree. SQLite plans
+    /// the same way whatever the table sizes (no `ANALYZE` statistics are kept), so an empty
+    /// database shows the plans a large one gets.
+    #[test]
+    fn every_statement_searches_an_index() {
+        let conn = migrated();
+        let mut offending = Vec::new();
+        for (name, sql) in ALL {
+            let steps = plan(&conn, sql);
+            let scans = |step: &String| step.starts_with("SCAN") && !WHOLE_TABLE.contains(name);
+            let sorts =
+                |step: &String| step.contains("TEMP B-TREE") && !SORTS_OWN_RESULT.contains(name);
+            if steps.iter().any(|step| scans(step) || sorts(step)) {
+                offending.push(format!("{name}: {steps:?}"));
+            }
+        }
+        assert!(offending.is_empty(), "{}", offending.join("\n"));
+    }
+
+    #[test]
+    fn lookups_by_token_and_pending_address_use_their_unique_indexes() {
+        let conn = migrated();
+        let by_token = plan(&conn, INVITATION_BY_TOKEN).join(" | ");
+        assert!(
+            by_token.contains("USING INDEX sqlite_autoindex_invitations"),
+            "{by_token}"
+        );
+        let pending = plan(&conn, PENDING_INVITATION).join(" | ");
+        assert!(
+            pending.contains("invitations_one_pending_per_address"),
+            "{pending}"
+        );
+    }
+}

@@ -1,0 +1,422 @@
+//! Races: commands running at once on a multi-threaded runtime, where only the store's atomic,
+//! version-guarded `apply` keeps the rules. The store is wrapped in [`Dawdling`] so that the racing
+//! commands really interleave between their reads and their write.
+
+use std::sync::Arc;
+
+use roster::{
+    Acceptance, Accepted, Denial, InvitationState, InviteOutcome, InviteRequest, Limits, Project,
+    Role, Roster, RosterError, Store, User,
+};
+use tokio::sync::Barrier;
+
+use super::dawdle::Dawdling;
+use super::harness::{PASSWORD, World, email, new_user, sent};
+
+/// A world on the store under test, slowed down so that racing commands interleave.
+fn racing(store: Arc<dyn Store>) -> World {
+    racing_with(store, Limits::default())
+}
+
+fn racing_with(store: Arc<dyn Store>, limits: Limits) -> World {
+    World::with_limits(Arc::new(Dawdling::new(store)), limits)
+}
+
+/// Runs `count` copies of a task at once (released together by a barrier) and collects their
+/// results in spawn order.
+async fn all_at_once<T, F, Fut>(count: usize, task: F) -> Vec<T>
+where
+    T: Send + 'static,
+    F: Fn(usize) -> Fut,
+    Fut: std::future::Future<Output = T> + Send + 'static,
+{
+    let barrier = Arc::new(Barrier::new(count));
+    let handles: Vec<_> = (0..count)
+        .map(|i| {
+            let (barrier, work) = (barrier.clone(), task(i));
+            tokio::spawn(async move {
+                barrier.wait().await;
+                work.await
+            })
+        })
+        .collect();
+    let mut results = Vec::with_capacity(count);
+    for handle in handles {
+        results.push(handle.await.expect("task did not panic"));
+    }
+    results
+}
+
+/// Checks that exactly one acceptance won and every other one was refused as the race allows:
+/// told the invitation is accepted, or (having read it just before the winner committed) that the
+/// address is registered now.
+fn exactly_one_winner(results: &[Result<Accepted, RosterError>]) -> Accepted {
+    let winners: Vec<&Accepted> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
+    assert_eq!(winners.len(), 1, "{results:?}");
+    for result in results {
+        if let Err(error) = result {
+            assert!(
+                matches!(
+                    error,
+                    RosterError::InvitationClosed {
+                        state: InvitationState::Accepted
+                    } | RosterError::AlreadyRegistered
+                ),
+                "unexpected loser: {error:?}"
+            );
+        }
+    }
+    winners[0].clone()
+}
+
+/// 32 tasks accept one token as new users at once: exactly one wins (and its password is the one
+/// set), the rest are told the invitation is accepted or the address registered, and there is
+/// exactly one membership.
+pub async fn one_token_accepted_by_many_new_users_at_once(store: Arc<dyn Store>) {
+    let world = racing(store);
+    let (admin, project) = world.admin_with_project().await;
+    let (_, token) = world
+        .send(admin.id, project.id, "ann@example.com", Role::User)
+        .await;
+    let results = all_at_once(32, |i| {
+        let (roster, token) = (world.roster.clone(), token.clone());
+        async move {
+            let password = format!("password number {i}");
+            roster
+                .accept(&token, Acceptance::NewUser { password })
+                .await
+        }
+    })
+    .await;
+    let winner = exactly_one_winner(&results);
+    let index = results.iter().position(Result::is_ok).unwrap();
+    world
+        .roster
+        .authenticate("ann@example.com", &format!("password number {index}"))
+        .await
+        .expect("the winner's password is the one set");
+    assert_eq!(world.members(project.id).await.len(), 2);
+    assert_eq!(
+        world.role_of(project.id, winner.user.id).await,
+        Some(Role::User)
+    );
+    let accepted = world
+        .audit(project.id)
+        .await
+        .into_iter()
+        .filter(|e| matches!(e.action, roster::AuditAction::InvitationAccepted { .. }))
+        .count();
+    assert_eq!(accepted, 1);
+}
+
+/// 32 tasks accept one token for a registered user at once, half of them (wrongly) as new users:
+/// exactly one acceptance wins, and there is exactly one membership.
+pub async fn one_token_accepted_by_a_registered_user_many_times_at_once(store: Arc<dyn Store>) {
+    let world = racing(store);
+    let (admin, project) = world.admin_with_project().await;
+    let bob = world.register("bob@example.com").await;
+    let (_, token) = world
+        .send(admin.id, project.id, "bob@example.com", Role::Observer)
+        .await;
+    let results = all_at_once(32, |i| {
+        let (roster, token) = (world.roster.clone(), token.clone());
+        let acceptance = if i % 2 == 0 {
+            Acceptance::ExistingUser { user: bob.id }
+        } else {
+            new_user()
+        };
+        async move { roster.accept(&token, acceptance).await }
+    })
+    .await;
+    let winner = exactly_one_winner(&results);
+    assert_eq!(winner.user.id, bob.id);
+    assert_eq!(world.members(project.id).await.len(), 2);
+    world
+        .roster
+        .authenticate("bob@example.com", PASSWORD)
+        .await
+        .expect("the password is untouched");
+}
+
+/// A fresh project of `base`'s account whose only Administrators are two users who are not
+/// account administrators.
+async fn two_administrators(
+    world: &World,
+    admin: &User,
+    base: &Project,
+    round: usize,
+) -> (Project, User, User) {
+    let project = world
+        .sibling_project(admin, base, &format!("Round {round}"))
+        .await;
+    let mut administrators = Vec::new();
+    for name in ["b", "c"] {
+        let address = format!("{name}{round}@example.com");
+        administrators.push(
+            world
+                .new_member(admin.id, project.id, &address, Role::Administrator)
+                .await,
+        );
+    }
+    world.roster.leave(admin.id, project.id).await.unwrap();
+    assert_eq!(world.administrators(project.id).await, 2);
+    let c = administrators.pop().unwrap();
+    let b = administrators.pop().unwrap();
+    (project, b, c)
+}
+
+/// Two Administrators demote each other at the same moment, over and over on fresh projects: one
+/// demotion wins, the other is refused, and the project always keeps an Administrator.
+pub async fn administrators_demoting_each_other_keep_one(store: Arc<dyn Store>) {
+    let world = racing(store);
+    let (admin, base) = world.admin_with_project().await;
+    for round in 0..20 {
+        let (project, b, c) = two_administrators(&world, &admin, &base, round).await;
+        let pairs = [(b.id, c.id), (c.id, b.id)];
+        let results = all_at_once(2, |i| {
+            let roster: Roster = world.roster.clone();
+            let (actor, target) = pairs[i];
+            async move {
+                roster
+                    .change_role(actor, project.id, target, Role::User)
+                    .await
+            }
+        })
+        .await;
+        assert_eq!(
+            world.administrators(project.id).await,
+            1,
+            "round {round}: {results:?}"
+        );
+        assert_eq!(
+            results.iter().filter(|r| r.is_ok()).count(),
+            1,
+            "round {round}: {results:?}"
+        );
+        for error in results.iter().filter_map(|r| r.as_ref().err()) {
+            assert!(
+                matches!(
+                    error,
+                    RosterError::Forbidden(Denial::NotAnAdministrator)
+                        | RosterError::LastAdministrator
+                ),
+                "round {round}: {error:?}"
+            );
+        }
+    }
+}
+
+/// The two last Administrators leave at the same moment, over and over on fresh projects: one
+/// leaves, the other is told `LastAdministrator`.
+pub async fn the_last_two_administrators_leaving_at_once_keep_one(store: Arc<dyn Store>) {
+    let world = racing(store);
+    let (admin, base) = world.admin_with_project().await;
+    for round in 0..20 {
+        let (project, b, c) = two_administrators(&world, &admin, &base, round).await;
+        let leavers = [b.id, c.id];
+        let results = all_at_once(2, |i| {
+            let roster = world.roster.clone();
+            let user = leavers[i];
+            async move { roster.leave(user, project.id).await }
+        })
+        .await;
+        assert_eq!(
+            world.administrators(project.id).await,
+            1,
+            "round {round}: {results:?}"
+        );
+        assert_eq!(
+            results.iter().filter(|r| r.is_ok()).count(),
+            1,
+            "round {round}"
+        );
+        assert!(
+            results
+                .iter()
+                .any(|r| matches!(r, Err(RosterError::LastAdministrator)))
+        );
+    }
+}
+
+/// 16 invites of one new address to one project at once: all succeed, exactly one creates the
+/// invitation and the others refresh it, exactly one invitation is pending, exactly one of the 16
+/// tokens works, and each committed call sent exactly one notice (a retried decision sends
+/// nothing).
+pub async fn concurrent_invites_of_one_address_leave_one_pending_invitation(store: Arc<dyn Store>) {
+    let world = racing(store);
+    let (admin, project) = world.admin_with_project().await;
+    let roles = [Role::Observer, Role::User, Role::Administrator];
+    let results = all_at_once(16, |i| {
+        let roster = world.roster.clone();
+        let (actor, project) = (admin.id, project.id);
+        let rows = [InviteRequest::new("Ann@example.com", roles[i % 3])];
+        async move { roster.invite(actor, project, &rows).await }
+    })
+    .await;
+    let outcomes: Vec<InviteOutcome> = results
+        .into_iter()
+        .map(|r| r.expect("every invite succeeds").rows.remove(0).outcome)
+        .collect();
+    let created = outcomes
+        .iter()
+        .filter(|o| matches!(o, InviteOutcome::Invited { .. }))
+        .count();
+    assert_eq!(created, 1, "{outcomes:?}");
+    assert!(outcomes.iter().all(InviteOutcome::is_sent), "{outcomes:?}");
+    let pending = world.pending_for(project.id, "ann@example.com").await;
+    assert_eq!(pending.len(), 1);
+    assert_eq!(world.invitations(project.id, None).await.len(), 1);
+    assert_eq!(pending[0].sends, 16);
+    let mut working = 0;
+    for outcome in &outcomes {
+        let (invitation, token) = sent(outcome.clone());
+        assert_eq!(invitation.id, pending[0].id);
+        if world.opens(&token).await {
+            working += 1;
+        }
+    }
+    assert_eq!(working, 1);
+    assert_eq!(
+        world.notifier.messages_to(&email("ann@example.com")).len(),
+        16
+    );
+    assert!(!world.user("ann@example.com").await.unwrap().is_registered());
+}
+
+/// Invites of one new address to 8 projects at once (which do not contend on a project version):
+/// 8 invitations and exactly one user record, the one all 8 acceptances then join.
+pub async fn concurrent_invites_to_many_projects_create_one_user(store: Arc<dyn Store>) {
+    let dawdling = Arc::new(Dawdling::new(store));
+    let world = World::new(dawdling.clone());
+    let (admin, first) = world.admin_with_project().await;
+    let mut projects = vec![first.clone()];
+    for i in 1..8 {
+        projects.push(
+            world
+                .sibling_project(&admin, &first, &format!("P{i}"))
+                .await,
+        );
+    }
+    let ids: Vec<_> = projects.iter().map(|p| p.id).collect();
+    let results = all_at_once(8, |i| {
+        let roster = world.roster.clone();
+        let (actor, project) = (admin.id, ids[i]);
+        let rows = [InviteRequest::new("ann@example.com", Role::User)];
+        async move { roster.invite(actor, project, &rows).await }
+    })
+    .await;
+    let tokens: Vec<_> = results
+        .into_iter()
+        .map(|r| {
+            let outcome = r.expect("every invite succeeds").rows.remove(0).outcome;
+            assert!(
+                matches!(outcome, InviteOutcome::Invited { .. }),
+                "{outcome:?}"
+            );
+            sent(outcome).1
+        })
+        .collect();
+    let user = world
+        .user("ann@example.com")
+        .await
+        .expect("one user record");
+    let ann = email("ann@example.com");
+    let created: Vec<_> = dawdling
+        .created_users()
+        .into_iter()
+        .filter(|created| created.email == ann)
+        .map(|created| created.id)
+        .collect();
+    assert_eq!(created, [user.id], "the address got several user records");
+    for id in &ids {
+        let pending = world.pending_for(*id, "ann@example.com").await;
+        assert_eq!(pending.len(), 1);
+    }
+    let accepted = world.roster.accept(&tokens[0], new_user()).await.unwrap();
+    assert_eq!(accepted.user.id, user.id);
+    for token in &tokens[1..] {
+        let accepted = world
+            .roster
+            .accept(token, Acceptance::ExistingUser { user: user.id })
+            .await
+            .unwrap();
+        assert_eq!(accepted.user.id, user.id);
+    }
+    for id in &ids {
+        assert_eq!(world.role_of(*id, user.id).await, Some(Role::User));
+    }
+}
+
+/// Invites by one inviter to 4 projects at once, 3 new addresses each, under `Limits::portal()`:
+/// exactly 5 rows are sent in all, the daily budget holds across concurrent calls.
+pub async fn concurrent_invites_respect_the_daily_limit(store: Arc<dyn Store>) {
+    let world = racing_with(store, Limits::portal());
+    let (admin, first) = world.admin_with_project().await;
+    let mut ids = vec![first.id];
+    for i in 1..4 {
+        ids.push(
+            world
+                .sibling_project(&admin, &first, &format!("P{i}"))
+                .await
+                .id,
+        );
+    }
+    let results = all_at_once(4, |i| {
+        let roster = world.roster.clone();
+        let (actor, project) = (admin.id, ids[i]);
+        let rows: Vec<_> = (0..3)
+            .map(|j| InviteRequest::new(format!("p{i}-{j}@example.com"), Role::User))
+            .collect();
+        async move { roster.invite(actor, project, &rows).await }
+    })
+    .await;
+    let sent_rows: usize = results
+        .iter()
+        .map(|r| r.as_ref().expect("every call succeeds").sent())
+        .sum();
+    assert_eq!(sent_rows, 5, "{results:?}");
+    let mut pending = 0;
+    for id in &ids {
+        pending += world
+            .invitations(*id, Some(InvitationState::Pending))
+            .await
+            .len();
+    }
+    assert_eq!(pending, 5);
+}
+
+/// Accepting and revoking one invitation at the same moment, over and over: exactly one of them
+/// wins, and the membership exists exactly when the acceptance won.
+pub async fn accept_and_revoke_at_once_have_one_winner(store: Arc<dyn Store>) {
+    let world = racing(store);
+    let (admin, project) = world.admin_with_project().await;
+    for round in 0..20 {
+        let address = format!("r{round}@example.com");
+        let (invitation, token) = world.send(admin.id, project.id, &address, Role::User).await;
+        let results = all_at_once(2, |i| {
+            let (roster, token) = (world.roster.clone(), token.clone());
+            let (actor, id) = (admin.id, invitation.id);
+            async move {
+                if i == 0 {
+                    roster.accept(&token, new_user()).await.map(|_| ())
+                } else {
+                    roster.revoke(actor, id).await.map(|_| ())
+                }
+            }
+        })
+        .await;
+        assert_eq!(
+            results.iter().filter(|r| r.is_ok()).count(),
+            1,
+            "round {round}: {results:?}"
+        );
+        let state = world.invitation(&invitation).await.state;
+        let member = world.user(&address).await.unwrap();
+        let joined = world.role_of(project.id, member.id).await.is_some();
+        match state {
+            InvitationState::Accepted => assert!(joined && results[0].is_ok()),
+            InvitationState::Revoked => assert!(!joined && results[1].is_ok()),
+            other => panic!("round {round}: unexpected state {other:?}"),
+        }
+    }
+}
