@@ -23,18 +23,27 @@ impl Notifier for ConsoleNotifier {
         println!("    ┌ email to {}", notice.to);
         match notice.kind {
             NoticeKind::Invitation => {
-                println!("    │ Subject: {} invited you to {}", notice.inviter, notice.project_name);
+                println!(
+                    "    │ Subject: {} invited you to {}",
+                    notice.inviter, notice.project_name
+                );
                 println!("    │ Create your password to join as {}:", notice.role);
             }
             NoticeKind::AccessGranted => {
-                println!("    │ Subject: You were given access to {}", notice.project_name);
+                println!(
+                    "    │ Subject: You were given access to {}",
+                    notice.project_name
+                );
                 println!(
                     "    │ Accept to pick {} when you sign in ({}):",
                     notice.account_name, notice.role
                 );
             }
             NoticeKind::Revocation => {
-                println!("    │ Subject: Your invitation to {} was withdrawn", notice.project_name);
+                println!(
+                    "    │ Subject: Your invitation to {} was withdrawn",
+                    notice.project_name
+                );
             }
             _ => println!("    │ (a kind of notice this demo does not know)"),
         }
@@ -59,7 +68,10 @@ fn step(text: &str) {
 }
 
 /// Signs the person in, or signs them up if they have no password yet.
-async fn sign_in_or_up(roster: &Roster, (email, password): (&str, &str)) -> Result<User, RosterError> {
+async fn sign_in_or_up(
+    roster: &Roster,
+    (email, password): (&str, &str),
+) -> Result<User, RosterError> {
     match roster.authenticate(email, password).await {
         Ok(signed_in) => {
             println!("   {email} signs in");
@@ -78,13 +90,21 @@ pub async fn run(roster: &Roster) -> Result<(), RosterError> {
     step("Alice, an account administrator, opens the account \"Acme Cloud\"");
     let alice = sign_in_or_up(roster, ALICE).await?;
     let accounts = roster.accounts_of(alice.id).await?;
-    let account = match accounts.into_iter().find(|account| account.name == "Acme Cloud") {
+    let account = match accounts
+        .into_iter()
+        .find(|account| account.name == "Acme Cloud")
+    {
         Some(account) => account,
         None => roster.create_account(alice.id, "Acme Cloud").await?,
     };
     let run = roster.store().projects(account.id).await?.len() + 1;
-    let project = roster.create_project(alice.id, account.id, &format!("Billing #{run}")).await?;
-    println!("   run {run}: new project {} in {}", project.name, account.name);
+    let project = roster
+        .create_project(alice.id, account.id, &format!("Billing #{run}"))
+        .await?;
+    println!(
+        "   run {run}: new project {} in {}",
+        project.name, account.name
+    );
 
     step("Bob has a login already");
     let bob = sign_in_or_up(roster, BOB).await?;
@@ -100,9 +120,20 @@ pub async fn run(roster: &Roster) -> Result<(), RosterError> {
     let mut tokens: Vec<InvitationToken> = Vec::new();
     for row in &report.rows {
         match &row.outcome {
-            InviteOutcome::Invited { invitation, token, notice }
-            | InviteOutcome::Refreshed { invitation, token, notice } => {
-                println!("   {:<22} invited as {} ({notice:?} notice)", row.email, invitation.role);
+            InviteOutcome::Invited {
+                invitation,
+                token,
+                notice,
+            }
+            | InviteOutcome::Refreshed {
+                invitation,
+                token,
+                notice,
+            } => {
+                println!(
+                    "   {:<22} invited as {} ({notice:?} notice)",
+                    row.email, invitation.role
+                );
                 tokens.push(token.clone());
             }
             InviteOutcome::InvalidEmail(error) => println!("   {:<22} refused: {error}", row.email),
@@ -122,18 +153,24 @@ pub async fn run(roster: &Roster) -> Result<(), RosterError> {
     if preview.registered_user {
         step("Carol has a password from an earlier run: she signs in and accepts");
         let carol = roster.authenticate(CAROL.0, CAROL.1).await?.user;
-        roster.accept(&carol_token, Acceptance::ExistingUser { user: carol.id }).await?;
+        roster
+            .accept(&carol_token, Acceptance::ExistingUser { user: carol.id })
+            .await?;
     } else {
         step("Carol is new: she accepts by choosing a password");
         let password = CAROL.1.to_owned();
-        roster.accept(&carol_token, Acceptance::NewUser { password }).await?;
+        roster
+            .accept(&carol_token, Acceptance::NewUser { password })
+            .await?;
     }
     let signed_in = roster.authenticate(CAROL.0, CAROL.1).await?;
     let names: Vec<_> = signed_in.accounts.iter().map(|a| a.name.as_str()).collect();
     println!("   Carol signs in; accounts to pick: {names:?}");
 
     step("Bob, already signed in, accepts as the existing user");
-    let accepted = roster.accept(&bob_token, Acceptance::ExistingUser { user: bob.id }).await?;
+    let accepted = roster
+        .accept(&bob_token, Acceptance::ExistingUser { user: bob.id })
+        .await?;
     println!(
         "   {} is now {} in {}",
         accepted.user.email, accepted.membership.role, accepted.project.name
@@ -147,21 +184,39 @@ pub async fn run(roster: &Roster) -> Result<(), RosterError> {
     }
 
     step("Carol's link is used a second time");
-    let again = Acceptance::NewUser { password: "another-pass".into() };
+    let again = Acceptance::NewUser {
+        password: "another-pass".into(),
+    };
     match roster.accept(&carol_token, again).await {
         Err(error) => println!("   refused: {error}"),
         Ok(_) => unreachable!("a token never works twice"),
     }
 
     step(&format!("Members of {}", project.name));
-    for member in roster.members(alice.id, project.id, PageRequest::first(50)).await?.items {
-        println!("   {:<22} {}", member.user.email.to_string(), member.membership.role);
+    for member in roster
+        .members(alice.id, project.id, PageRequest::first(50))
+        .await?
+        .items
+    {
+        println!(
+            "   {:<22} {}",
+            member.user.email.to_string(),
+            member.membership.role
+        );
     }
 
     step(&format!("Audit trail of {}", project.name));
-    for event in roster.audit_trail(alice.id, project.id, PageRequest::first(50)).await?.items {
+    for event in roster
+        .audit_trail(alice.id, project.id, PageRequest::first(50))
+        .await?
+        .items
+    {
         let actor = match event.actor {
-            Some(id) => roster.store().user(id).await?.map(|user| user.email.to_string()),
+            Some(id) => roster
+                .store()
+                .user(id)
+                .await?
+                .map(|user| user.email.to_string()),
             None => None,
         };
         println!(

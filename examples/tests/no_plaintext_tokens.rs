@@ -11,7 +11,9 @@ use roster_memory::RecordingNotifier;
 use roster_sqlite::SqliteStore;
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|window| window == needle)
+    haystack
+        .windows(needle.len())
+        .any(|window| window == needle)
 }
 
 /// Every byte of the database and its side files.
@@ -37,19 +39,31 @@ async fn the_database_file_holds_token_hashes_but_never_a_token() {
                 ..RosterConfig::default()
             })
             .build();
-        roster_examples::portal::run(&roster).await.expect("the portal flow");
+        roster_examples::portal::run(&roster)
+            .await
+            .expect("the portal flow");
     }
 
-    let tokens: Vec<_> = notifier.messages().into_iter().filter_map(|m| m.token).collect();
+    let tokens: Vec<_> = notifier
+        .messages()
+        .into_iter()
+        .filter_map(|m| m.token)
+        .collect();
     assert_eq!(tokens.len(), 6, "two runs, three invitations each");
     let bytes = database_bytes(dir.path());
     for token in &tokens {
         let text = token.expose_secret();
         let raw = URL_SAFE_NO_PAD.decode(&text).expect("base64url");
-        assert!(!contains(&bytes, text.as_bytes()), "token text found in the file");
+        assert!(
+            !contains(&bytes, text.as_bytes()),
+            "token text found in the file"
+        );
         assert!(!contains(&bytes, &raw), "raw token bytes found in the file");
     }
     // The scan does read what was stored: the hash of the last token of each invitation is there.
     let last = tokens.last().expect("a token");
-    assert!(contains(&bytes, last.hash().as_bytes()), "token hash missing: the scan reads nothing");
+    assert!(
+        contains(&bytes, last.hash().as_bytes()),
+        "token hash missing: the scan reads nothing"
+    );
 }

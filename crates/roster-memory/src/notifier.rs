@@ -211,6 +211,7 @@ mod tests {
                 inviter: email("admin@example.com"),
                 expires_at: now,
                 send: 1,
+                language: None,
             },
             token,
         }

@@ -83,7 +83,9 @@ CREATE TABLE invitations (
     expires_at       INTEGER NOT NULL,
     closed_at        INTEGER,
     token_hash       BLOB    NOT NULL UNIQUE CHECK (length(token_hash) = 32),
-    sends            INTEGER NOT NULL CHECK (sends >= 0)
+    sends            INTEGER NOT NULL CHECK (sends >= 0),
+    -- The invitee's language tag (`Invitation::language`), NULL when none was given.
+    language         TEXT
 ) WITHOUT ROWID;
 -- At most one stored-pending invitation per (project, canonical address), expired in effect or
 -- not; it also answers `pending_invitation`.
@@ -126,7 +128,8 @@ CREATE TABLE outbox (
     next_attempt_at  INTEGER NOT NULL,
     last_error       TEXT,
     created_at       INTEGER NOT NULL,
-    finished_at      INTEGER
+    finished_at      INTEGER,
+    language         TEXT
 ) WITHOUT ROWID;
 -- Due entries: equality on status, then a range on the due time, already in the order
 -- `due_notices` returns them (the primary key `id` breaks ties).

@@ -247,6 +247,7 @@ pub(crate) fn invitation(row: &Row<'_>) -> rusqlite::Result<Invitation> {
         closed_at: opt_instant(row, 9)?,
         token_hash: TokenHash::from_bytes(hash),
         sends: count(row, 11)?,
+        language: row.get(12)?,
     })
 }
 
@@ -285,6 +286,7 @@ pub(crate) fn outbox_entry(row: &Row<'_>) -> rusqlite::Result<OutboxEntry> {
             inviter: email(row, 8)?,
             expires_at: instant(row, 9)?,
             send: count(row, 10)?,
+            language: row.get(17)?,
         },
         status: named(row, 11, "delivery status", DeliveryStatus::from_name)?,
         attempts: count(row, 12)?,

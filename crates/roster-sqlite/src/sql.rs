@@ -32,7 +32,7 @@ macro_rules! membership_columns {
 macro_rules! invitation_columns {
     () => {
         "id, project_id, email, role, invited_by, state, created_at, sent_at, expires_at, \
-         closed_at, token_hash, sends"
+         closed_at, token_hash, sends, language"
     };
 }
 
@@ -46,7 +46,7 @@ macro_rules! outbox_columns {
     () => {
         "id, kind, to_email, invitation_id, project_id, project_name, account_name, role, \
          inviter, expires_at, send, status, attempts, next_attempt_at, last_error, created_at, \
-         finished_at"
+         finished_at, language"
     };
 }
 
@@ -284,17 +284,18 @@ pub(crate) const UPDATE_MEMBERSHIP: &str = "UPDATE memberships SET role = ?3, in
 pub(crate) const DELETE_MEMBERSHIP: &str =
     "DELETE FROM memberships WHERE project_id = ?1 AND user_id = ?2";
 
-/// A new invitation (`?1..?12` as in the column list, `?13` canonical address).
+/// A new invitation (`?1..?13` as in the column list, `?14` canonical address).
 pub(crate) const INSERT_INVITATION: &str = concat!(
     "INSERT INTO invitations (",
     invitation_columns!(),
-    ", email_canonical) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+    ", email_canonical) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
 );
 
 /// An invitation's fields (`?1` id; the others as [`INSERT_INVITATION`]).
 pub(crate) const UPDATE_INVITATION: &str = "UPDATE invitations SET project_id = ?2, email = ?3, \
      role = ?4, invited_by = ?5, state = ?6, created_at = ?7, sent_at = ?8, expires_at = ?9, \
-     closed_at = ?10, token_hash = ?11, sends = ?12, email_canonical = ?13 WHERE id = ?1";
+     closed_at = ?10, token_hash = ?11, sends = ?12, language = ?13, email_canonical = ?14 \
+     WHERE id = ?1";
 
 /// A new audit event.
 pub(crate) const INSERT_AUDIT_EVENT: &str = concat!(
@@ -307,14 +308,15 @@ pub(crate) const INSERT_AUDIT_EVENT: &str = concat!(
 pub(crate) const INSERT_OUTBOX: &str = concat!(
     "INSERT INTO outbox (",
     outbox_columns!(),
-    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
+    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"
 );
 
 /// An outbox entry's fields (`?1` id; the others as [`INSERT_OUTBOX`]).
 pub(crate) const UPDATE_OUTBOX: &str = "UPDATE outbox SET kind = ?2, to_email = ?3, \
      invitation_id = ?4, project_id = ?5, project_name = ?6, account_name = ?7, role = ?8, \
      inviter = ?9, expires_at = ?10, send = ?11, status = ?12, attempts = ?13, \
-     next_attempt_at = ?14, last_error = ?15, created_at = ?16, finished_at = ?17 WHERE id = ?1";
+     next_attempt_at = ?14, last_error = ?15, created_at = ?16, finished_at = ?17, \
+     language = ?18 WHERE id = ?1";
 
 #[cfg(test)]
 mod tests {

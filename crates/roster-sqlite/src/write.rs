@@ -303,6 +303,7 @@ type InvitationParams<'a> = (
     Option<i64>,
     &'a [u8; 32],
     i64,
+    Option<&'a str>,
     &'a str,
 );
 
@@ -320,6 +321,7 @@ fn invitation_params(invitation: &Invitation) -> Result<InvitationParams<'_>> {
         opt_nanos(invitation.closed_at)?,
         invitation.token_hash.as_bytes(),
         i64::from(invitation.sends),
+        invitation.language.as_deref(),
         invitation.email.canonical(),
     ))
 }
@@ -357,7 +359,7 @@ fn write_outbox(conn: &Connection, write: &OutboxWrite) -> Result<()> {
     }
 }
 
-/// The 17 parameters of [`sql::INSERT_OUTBOX`] and [`sql::UPDATE_OUTBOX`], as owned values:
+/// The 18 parameters of [`sql::INSERT_OUTBOX`] and [`sql::UPDATE_OUTBOX`], as owned values:
 /// rusqlite takes parameter tuples of at most 16 elements.
 fn outbox_params(entry: &OutboxEntry) -> Result<Vec<rusqlite::types::Value>> {
     use rusqlite::types::Value;
@@ -383,5 +385,6 @@ fn outbox_params(entry: &OutboxEntry) -> Result<Vec<rusqlite::types::Value>> {
         optional(entry.last_error.as_deref().map(text)),
         Value::Integer(nanos(entry.created_at)?),
         optional(opt_nanos(entry.finished_at)?.map(Value::Integer)),
+        optional(notice.language.as_deref().map(text)),
     ])
 }

@@ -195,8 +195,9 @@ impl Fixtures {
         }
     }
 
-    /// A `Pending` invitation of `address` to `project` with role [`Role::User`], sent by
-    /// `invited_by` at `now`, opened by `token`, expiring [`invitation_lifetime`] later.
+    /// A `Pending` invitation of `address` to `project` with role [`Role::User`] and language
+    /// `de`, sent by `invited_by` at `now`, opened by `token`, expiring [`invitation_lifetime`]
+    /// later.
     pub fn invitation(
         &self,
         now: DateTime<Utc>,
@@ -218,6 +219,8 @@ impl Fixtures {
             closed_at: None,
             token_hash: token.hash(),
             sends: 1,
+            // Set, so that every round trip through a store also checks the language column.
+            language: Some("de".to_owned()),
         }
     }
 
@@ -236,6 +239,7 @@ impl Fixtures {
                 inviter: email("inviter@example.com"),
                 expires_at: invitation.expires_at,
                 send: invitation.sends,
+                language: invitation.language.clone(),
             },
             status: DeliveryStatus::Queued,
             attempts: 0,

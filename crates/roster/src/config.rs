@@ -54,6 +54,11 @@ pub struct DeliveryPolicy {
     pub lease: Duration,
     /// How many due notices one pass of the worker takes. Default: 100.
     pub batch_size: usize,
+    /// How many notices are sent at once, by a delivery pass and right after a command that
+    /// queued several (a bulk invitation). A mail server is slow per message but handles several
+    /// connections well; keep it at or below the notifier's connection pool. `0` counts as 1.
+    /// Default: 4.
+    pub concurrency: usize,
 }
 
 impl Default for DeliveryPolicy {
@@ -64,6 +69,7 @@ impl Default for DeliveryPolicy {
             max_backoff: Duration::hours(1),
             lease: Duration::minutes(5),
             batch_size: 100,
+            concurrency: 4,
         }
     }
 }

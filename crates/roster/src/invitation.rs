@@ -86,6 +86,9 @@ pub struct Invitation {
     pub token_hash: TokenHash,
     /// How many times it was sent.
     pub sends: u32,
+    /// The invitee's language (a tag such as `de`), if the inviter gave one: every notice about
+    /// the invitation carries it. Kept when the invitation is sent again without one.
+    pub language: Option<String>,
 }
 
 impl Invitation {

@@ -55,6 +55,9 @@ pub struct Notice {
     /// count when the notice was written). A queued notice whose invitation has been sent again
     /// since is stale: a newer notice announces the current role, expiry and link.
     pub send: u32,
+    /// The recipient's language (a tag such as `de` or `pt-BR`) if the inviter gave one; a
+    /// notifier writes in it when it can and falls back to its default language otherwise.
+    pub language: Option<String>,
 }
 
 /// A notice on its way out: what a [`Notifier`](crate::Notifier) receives.

@@ -99,6 +99,7 @@ impl World {
             closed_at: None,
             token_hash: TokenHash::from_bytes([seed; 32]),
             sends: 1,
+            language: None,
         }
     }
 
@@ -126,6 +127,7 @@ impl World {
                 inviter: email("admin@example.com"),
                 expires_at: invitation.expires_at,
                 send: invitation.sends,
+                language: invitation.language.clone(),
             },
             status: DeliveryStatus::Queued,
             attempts: 0,

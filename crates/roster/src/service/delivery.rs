@@ -6,8 +6,17 @@
 //! the lease to run out and the entry is sent again. A token is never stored, so an entry sent
 //! again gets a fresh one, rotated in the same change that takes the lease: the link in the last
 //! email delivered for an invitation is the one that works.
+//!
+//! Sends run [`DeliveryPolicy::concurrency`](crate::DeliveryPolicy::concurrency) at a time. A pass
+//! always finishes the sends it started before it returns; a process stopped in the middle (or a
+//! worker whose shutdown timed out) leaves its leased entries to be sent again once the lease runs
+//! out, so a notifier must give up on a send well within
+//! [`DeliveryPolicy::lease`](crate::DeliveryPolicy::lease) (an email that arrives after its
+//! lease ran out may carry a link that a later send has already replaced).
 
 use chrono::{DateTime, Duration, Utc};
+use futures_util::lock::Mutex;
+use futures_util::stream::{self, StreamExt};
 use serde::{Deserialize, Serialize};
 
 use super::{Plan, Queued, Roster};
@@ -33,6 +42,16 @@ pub struct DeliveryReport {
     pub cancelled: usize,
 }
 
+/// What taking the lease on a due entry came to.
+enum Lease {
+    /// Nothing to send: gone, no longer queued, or leased by someone else meanwhile.
+    Gone,
+    /// Cancelled instead: its invitation closed or was sent again since.
+    Cancelled,
+    /// Leased to this process: send it.
+    Taken(Box<Queued>),
+}
+
 impl DeliveryReport {
     fn merge(&mut self, other: DeliveryReport) {
         self.delivered += other.delivered;
@@ -48,37 +67,25 @@ impl DeliveryReport {
 }
 
 impl Roster {
-    /// Sends the notices of a committed change and records how each went, in one write.
+    /// Sends the notices of a committed change, up to
+    /// [`DeliveryPolicy::concurrency`](crate::DeliveryPolicy::concurrency) at once, and records
+    /// how each went, in one write once all have been tried.
     pub(crate) async fn send_after_commit(&self, queued: Vec<Queued>) -> DeliveryReport {
         let mut report = DeliveryReport::default();
         if queued.is_empty() {
             return report;
         }
+        let entries: Vec<OutboxEntry> = stream::iter(queued)
+            .map(|queued| self.send_one(queued))
+            .buffer_unordered(self.concurrency())
+            .collect()
+            .await;
         let mut change = Change::default();
-        for Queued { mut entry, token } in queued {
-            let outgoing = OutgoingNotice {
-                id: entry.id,
-                notice: entry.notice.clone(),
-                token,
-            };
-            let result = self.notifier().send(&outgoing).await;
-            let now = self.now();
-            match result {
-                Ok(()) => {
-                    entry.status = DeliveryStatus::Delivered;
-                    entry.finished_at = Some(now);
-                    entry.last_error = None;
-                    report.delivered += 1;
-                }
-                Err(error) => {
-                    self.record_failure(&mut entry, &error, now);
-                    if entry.status == DeliveryStatus::Failed {
-                        report.failed += 1;
-                    } else {
-                        report.retrying += 1;
-                    }
-                    tracing::warn!(notice = %entry.id, attempts = entry.attempts, error = %error, "delivery failed");
-                }
+        for entry in entries {
+            match entry.status {
+                DeliveryStatus::Delivered => report.delivered += 1,
+                DeliveryStatus::Failed => report.failed += 1,
+                _ => report.retrying += 1,
             }
             change.outbox.push(OutboxWrite::Update(entry));
         }
@@ -88,6 +95,35 @@ impl Roster {
             tracing::warn!(error = %error, "could not record delivery results");
         }
         report
+    }
+
+    /// How many sends run at once (at least one).
+    fn concurrency(&self) -> usize {
+        self.config().delivery.concurrency.max(1)
+    }
+
+    /// Hands one notice to the notifier; returns its entry updated with the outcome.
+    async fn send_one(&self, queued: Queued) -> OutboxEntry {
+        let Queued { mut entry, token } = queued;
+        let outgoing = OutgoingNotice {
+            id: entry.id,
+            notice: entry.notice.clone(),
+            token,
+        };
+        let result = self.notifier().send(&outgoing).await;
+        let now = self.now();
+        match result {
+            Ok(()) => {
+                entry.status = DeliveryStatus::Delivered;
+                entry.finished_at = Some(now);
+                entry.last_error = None;
+            }
+            Err(error) => {
+                self.record_failure(&mut entry, &error, now);
+                tracing::warn!(notice = %entry.id, attempts = entry.attempts, error = %error, "delivery failed");
+            }
+        }
+        entry
     }
 
     fn record_failure(&self, entry: &mut OutboxEntry, error: &NotifyError, now: DateTime<Utc>) {
@@ -122,46 +158,126 @@ impl Roster {
 
     /// Delivers notices that are due (queued after a failure, or left behind by a process that
     /// stopped before sending): up to [`DeliveryPolicy::batch_size`](crate::DeliveryPolicy::batch_size)
-    /// of them, one at a time. Call it from a timer or cron job, or run a
-    /// [`DeliveryWorker`](crate::DeliveryWorker).
+    /// of them, [`DeliveryPolicy::concurrency`](crate::DeliveryPolicy::concurrency) at a time. Call
+    /// it from a timer, or run a [`DeliveryWorker`](crate::DeliveryWorker); for a cron job that
+    /// should empty the queue, see [`Roster::deliver_pending`].
+    ///
+    /// Each notice is leased (and its link's token rotated) when a send slot frees up, right
+    /// before it is sent, so a slow batch never holds leases it is not using; leases are taken
+    /// one at a time, as concurrent ones on one project would only conflict. A store error on
+    /// one notice does not stop the others: the pass finishes every send it started, then
+    /// returns the first error (the notices it concerns stay due).
     #[tracing::instrument(skip_all)]
     pub async fn deliver_due(&self) -> Result<DeliveryReport, RosterError> {
-        let due = self
-            .store()
-            .due_notices(self.now(), self.config().delivery.batch_size)
-            .await?;
+        self.deliver_due_by(self.now())
+            .await
+            .map(|(report, _)| report)
+    }
+
+    /// Delivers every notice due now, batch after batch, until none is left; for cron-style use
+    /// ("run every few minutes, exit when done"). Notices that fail again are re-queued with
+    /// their backoff and are not retried within the same call, so it always ends. Returns the
+    /// summed report, or the first error after finishing the batch it occurred in.
+    #[tracing::instrument(skip_all)]
+    pub async fn deliver_pending(&self) -> Result<DeliveryReport, RosterError> {
+        // Everything due at the start: a notice re-queued during the call is due only later, so
+        // every batch shrinks the set and the loop ends.
+        let cutoff = self.now();
+        let batch = self.config().delivery.batch_size.max(1);
+        let mut total = DeliveryReport::default();
+        loop {
+            let (report, due) = self.deliver_due_by(cutoff).await?;
+            total.merge(report);
+            if due < batch {
+                return Ok(total);
+            }
+        }
+    }
+
+    /// One pass over the notices due by `cutoff`; also tells how many were due.
+    async fn deliver_due_by(
+        &self,
+        cutoff: DateTime<Utc>,
+    ) -> Result<(DeliveryReport, usize), RosterError> {
+        let batch = self.config().delivery.batch_size.max(1);
+        let due = self.store().due_notices(cutoff, batch).await?;
+        let count = due.len();
+        // Leases are taken one at a time (concurrent leases on one project would only conflict
+        // with each other); the sends overlap.
+        let leasing = Mutex::new(());
+        let mut results = stream::iter(due)
+            .map(|entry| self.deliver_entry_in_turn(entry.id, &leasing))
+            .buffer_unordered(self.concurrency());
         let mut report = DeliveryReport::default();
-        for entry in due {
-            report.merge(self.deliver_entry(entry.id).await?);
+        let mut first_error = None;
+        // Drained to the end even after an error: dropping the stream would cut sends mid-way.
+        while let Some(result) = results.next().await {
+            match result {
+                Ok(delivered) => report.merge(delivered),
+                Err(error) => {
+                    tracing::warn!(error = %error, "could not deliver a due notice");
+                    first_error.get_or_insert(error);
+                }
+            }
         }
         if report.total() > 0 {
             tracing::info!(?report, "delivered due notices");
         }
-        Ok(report)
-    }
-
-    /// Takes the lease on one due entry (rotating its invitation's token if it carries a link) and
-    /// sends it.
-    async fn deliver_entry(&self, id: NoticeId) -> Result<DeliveryReport, RosterError> {
-        let (cancelled, mut report) = self
-            .transact_and_deliver(|| Box::pin(self.plan_redelivery(id)))
-            .await?;
-        if cancelled {
-            report.cancelled += 1;
+        match first_error {
+            Some(error) => Err(error),
+            None => Ok((report, count)),
         }
-        Ok(report)
     }
 
-    /// Plans one redelivery; the outcome says whether the entry was cancelled instead.
-    async fn plan_redelivery(&self, id: NoticeId) -> Result<Plan<bool>, RosterError> {
+    /// Takes the lease on one due entry and sends it.
+    async fn deliver_entry(&self, id: NoticeId) -> Result<DeliveryReport, RosterError> {
+        self.deliver_leased(self.lease(id).await).await
+    }
+
+    /// [`Roster::deliver_entry`], taking the lease only when `leasing` is free.
+    async fn deliver_entry_in_turn(
+        &self,
+        id: NoticeId,
+        leasing: &Mutex<()>,
+    ) -> Result<DeliveryReport, RosterError> {
+        let leased = {
+            let _turn = leasing.lock().await;
+            self.lease(id).await
+        };
+        self.deliver_leased(leased).await
+    }
+
+    /// Sends what a lease took, and reports it.
+    async fn deliver_leased(
+        &self,
+        leased: Result<Lease, RosterError>,
+    ) -> Result<DeliveryReport, RosterError> {
+        Ok(match leased? {
+            Lease::Gone => DeliveryReport::default(),
+            Lease::Cancelled => DeliveryReport {
+                cancelled: 1,
+                ..DeliveryReport::default()
+            },
+            Lease::Taken(queued) => self.send_after_commit(vec![*queued]).await,
+        })
+    }
+
+    /// Takes the lease on one due entry, rotating its invitation's token if it carries a link;
+    /// the caller sends it.
+    async fn lease(&self, id: NoticeId) -> Result<Lease, RosterError> {
+        self.transact(|| Box::pin(self.plan_lease(id))).await
+    }
+
+    /// Plans one lease (its outcome carries what to send, so nothing is sent on commit).
+    async fn plan_lease(&self, id: NoticeId) -> Result<Plan<Lease>, RosterError> {
         let now = self.now();
         let store = self.store();
         let Some(mut entry) = store.outbox_entry(id).await? else {
-            return Ok(Plan::new(Change::default(), false));
+            return Ok(Plan::new(Change::default(), Lease::Gone));
         };
         if entry.status != DeliveryStatus::Queued || entry.next_attempt_at > now {
             // Someone else took it meanwhile.
-            return Ok(Plan::new(Change::default(), false));
+            return Ok(Plan::new(Change::default(), Lease::Gone));
         }
         let project = store
             .project(entry.notice.project)
@@ -182,7 +298,7 @@ impl Roster {
                 entry.status = DeliveryStatus::Cancelled;
                 entry.finished_at = Some(now);
                 change.outbox.push(OutboxWrite::Update(entry));
-                return Ok(Plan::new(change, true));
+                return Ok(Plan::new(change, Lease::Cancelled));
             }
             let fresh = InvitationToken::generate(self.random());
             invitation.token_hash = fresh.hash();
@@ -192,11 +308,10 @@ impl Roster {
         entry.attempts += 1;
         entry.next_attempt_at = now + self.config().delivery.lease;
         change.outbox.push(OutboxWrite::Update(entry.clone()));
-        Ok(Plan {
+        Ok(Plan::new(
             change,
-            outcome: false,
-            outgoing: vec![Queued { entry, token }],
-        })
+            Lease::Taken(Box::new(Queued { entry, token })),
+        ))
     }
 
     /// Puts a failed notice back in the queue (after fixing what made it fail, such as a
@@ -237,10 +352,237 @@ impl Roster {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    use async_trait::async_trait;
+
     use super::*;
+    use crate::account::Project;
+    use crate::clock::ManualClock;
     use crate::config::{DeliveryPolicy, RosterConfig};
+    use crate::email::Email;
+    use crate::id::{AccountId, InvitationId, ProjectId};
+    use crate::notice::{Notice, NoticeKind};
+    use crate::notifier::Notifier;
+    use crate::random::SeededRandom;
+    use crate::role::Role;
     use crate::service::tests::roster_with;
+    use crate::store::{MockStore, StoreError};
+    use crate::version::Version;
+
+    pub(crate) fn start() -> DateTime<Utc> {
+        "2026-01-01T00:00:00Z".parse().unwrap()
+    }
+
+    /// A notifier whose sends take a few turns of the executor, counting how many overlap.
+    #[derive(Default)]
+    pub(crate) struct OverlapNotifier {
+        in_flight: AtomicUsize,
+        pub(crate) peak: AtomicUsize,
+        pub(crate) sent: AtomicUsize,
+    }
+
+    #[async_trait]
+    impl Notifier for OverlapNotifier {
+        async fn send(&self, _: &OutgoingNotice) -> Result<(), NotifyError> {
+            let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+            self.peak.fetch_max(now, Ordering::SeqCst);
+            for _ in 0..5 {
+                tokio::task::yield_now().await;
+            }
+            self.in_flight.fetch_sub(1, Ordering::SeqCst);
+            self.sent.fetch_add(1, Ordering::SeqCst);
+            Ok(())
+        }
+    }
+
+    /// A queued, due revocation notice (no link: redelivering it reads no invitation).
+    pub(crate) fn revocation(project: ProjectId, seed: u64) -> OutboxEntry {
+        let random = SeededRandom::new(seed);
+        OutboxEntry {
+            id: NoticeId::generate(start(), &random),
+            notice: Notice {
+                kind: NoticeKind::Revocation,
+                to: Email::parse("ann@example.com").unwrap(),
+                invitation: InvitationId::generate(start(), &random),
+                project,
+                project_name: "Website".into(),
+                account_name: "Acme".into(),
+                role: Role::User,
+                inviter: Email::parse("boss@example.com").unwrap(),
+                expires_at: start(),
+                send: 1,
+                language: None,
+            },
+            status: DeliveryStatus::Queued,
+            attempts: 0,
+            next_attempt_at: start(),
+            last_error: None,
+            created_at: start(),
+            finished_at: None,
+        }
+    }
+
+    /// A store holding `entries`, accepting every change. `due` answers the due-notices queries,
+    /// one batch per call (recording the cutoff asked for); reading the entry `broken` fails.
+    pub(crate) struct FakeOutbox {
+        pub(crate) entries: Vec<OutboxEntry>,
+        pub(crate) due: Vec<Vec<OutboxEntry>>,
+        pub(crate) broken: Option<NoticeId>,
+        pub(crate) cutoffs: Arc<Mutex<Vec<DateTime<Utc>>>>,
+    }
+
+    impl FakeOutbox {
+        /// `entries`, all due in one batch.
+        pub(crate) fn due(entries: Vec<OutboxEntry>) -> Self {
+            FakeOutbox {
+                due: vec![entries.clone()],
+                entries,
+                broken: None,
+                cutoffs: Arc::default(),
+            }
+        }
+
+        pub(crate) fn store(self) -> MockStore {
+            let mut store = MockStore::new();
+            let mut batches = self.due.into_iter();
+            let cutoffs = self.cutoffs;
+            store.expect_due_notices().returning(move |cutoff, _| {
+                cutoffs.lock().unwrap().push(cutoff);
+                Ok(batches.next().unwrap_or_default())
+            });
+            let (entries, broken) = (self.entries, self.broken);
+            store.expect_outbox_entry().returning(move |id| {
+                if Some(id) == broken {
+                    return Err(StoreError::backend(std::io::Error::other("disk on fire")));
+                }
+                Ok(entries.iter().find(|entry| entry.id == id).cloned())
+            });
+            store.expect_project().returning(|id| {
+                Ok(Some(Project {
+                    id,
+                    account: AccountId::from_uuid(uuid::Uuid::nil()),
+                    name: "Website".into(),
+                    created_at: start(),
+                    version: Version::INITIAL,
+                }))
+            });
+            store.expect_apply().returning(|_| Ok(()));
+            store
+        }
+    }
+
+    pub(crate) fn roster_on(
+        store: MockStore,
+        notifier: Arc<dyn Notifier>,
+        delivery: DeliveryPolicy,
+    ) -> Roster {
+        Roster::builder(Arc::new(store), notifier)
+            .clock(Arc::new(ManualClock::new(start())))
+            .random(Arc::new(SeededRandom::new(7)))
+            .config(RosterConfig {
+                delivery,
+                ..RosterConfig::default()
+            })
+            .build()
+    }
+
+    pub(crate) fn entries(count: u64) -> Vec<OutboxEntry> {
+        let project = ProjectId::generate(start(), &SeededRandom::new(99));
+        (1..=count).map(|seed| revocation(project, seed)).collect()
+    }
+
+    pub(crate) fn policy(concurrency: usize, batch_size: usize) -> DeliveryPolicy {
+        DeliveryPolicy {
+            concurrency,
+            batch_size,
+            ..DeliveryPolicy::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn notices_sent_after_a_commit_go_out_up_to_the_concurrency_at_once() {
+        let notifier = Arc::new(OverlapNotifier::default());
+        let queued = entries(7);
+        let store = FakeOutbox::due(Vec::new()).store();
+        let roster = roster_on(store, notifier.clone(), policy(3, 100));
+        let queued = queued
+            .into_iter()
+            .map(|entry| Queued { entry, token: None })
+            .collect();
+        let report = roster.send_after_commit(queued).await;
+        assert_eq!(report.delivered, 7);
+        assert_eq!(notifier.peak.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn a_pass_sends_due_notices_up_to_the_concurrency_at_once() {
+        let notifier = Arc::new(OverlapNotifier::default());
+        let store = FakeOutbox::due(entries(6)).store();
+        let roster = roster_on(store, notifier.clone(), policy(4, 100));
+        let report = roster.deliver_due().await.unwrap();
+        assert_eq!(report.delivered, 6);
+        assert_eq!(notifier.peak.load(Ordering::SeqCst), 4);
+    }
+
+    #[tokio::test]
+    async fn a_concurrency_of_zero_still_sends_one_at_a_time() {
+        let notifier = Arc::new(OverlapNotifier::default());
+        let store = FakeOutbox::due(entries(3)).store();
+        let roster = roster_on(store, notifier.clone(), policy(0, 100));
+        assert_eq!(roster.deliver_due().await.unwrap().delivered, 3);
+        assert_eq!(notifier.peak.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn a_store_error_on_one_notice_does_not_stop_the_others() {
+        let notifier = Arc::new(OverlapNotifier::default());
+        let due = entries(4);
+        let store = FakeOutbox {
+            broken: Some(due[1].id),
+            ..FakeOutbox::due(due)
+        }
+        .store();
+        let roster = roster_on(store, notifier.clone(), policy(2, 100));
+        let error = roster.deliver_due().await.unwrap_err();
+        let mut chain =
+            std::iter::successors(Some(&error as &(dyn std::error::Error + 'static)), |e| {
+                e.source()
+            });
+        assert!(chain.any(|e| e.to_string() == "disk on fire"));
+        assert_eq!(notifier.sent.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn deliver_pending_drains_batch_after_batch_of_what_was_due_at_the_start() {
+        let notifier = Arc::new(OverlapNotifier::default());
+        let all = entries(5);
+        let fake = FakeOutbox {
+            due: vec![all[..2].to_vec(), all[2..4].to_vec(), all[4..].to_vec()],
+            ..FakeOutbox::due(all)
+        };
+        let cutoffs = fake.cutoffs.clone();
+        let roster = roster_on(fake.store(), notifier.clone(), policy(2, 2));
+        let report = roster.deliver_pending().await.unwrap();
+        assert_eq!(report.delivered, 5);
+        // A short batch ends the drain: the third query was the last.
+        assert_eq!(*cutoffs.lock().unwrap(), vec![start(); 3]);
+    }
+
+    #[tokio::test]
+    async fn deliver_pending_with_nothing_due_asks_once() {
+        let fake = FakeOutbox::due(Vec::new());
+        let cutoffs = fake.cutoffs.clone();
+        let roster = roster_on(
+            fake.store(),
+            Arc::new(OverlapNotifier::default()),
+            policy(2, 2),
+        );
+        assert_eq!(roster.deliver_pending().await.unwrap().total(), 0);
+        assert_eq!(cutoffs.lock().unwrap().len(), 1);
+    }
 
     #[test]
     fn backoff_doubles_with_jitter_and_is_capped() {

@@ -18,22 +18,41 @@ use crate::token::InvitationToken;
 use crate::user::User;
 use crate::version::Version;
 
-/// One row of an [`invite`](Roster::invite) call: an address as typed and the role to offer.
+/// One row of an [`invite`](Roster::invite) call: an address as typed, the role to offer and,
+/// optionally, the invitee's language.
+///
+/// ```
+/// use roster::{InviteRequest, Role};
+///
+/// let row = InviteRequest::new("ann@example.com", Role::User).language("de");
+/// assert_eq!(row.language.as_deref(), Some("de"));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InviteRequest {
     /// The address, as typed by the Administrator (validated by the call).
     pub email: String,
     /// The role to offer.
     pub role: Role,
+    /// The invitee's language (a tag such as `de` or `pt-BR`), stored on the invitation and
+    /// copied into every notice about it. `None` keeps what a pending invitation already has.
+    pub language: Option<String>,
 }
 
 impl InviteRequest {
-    /// A row inviting `email` as `role`.
+    /// A row inviting `email` as `role`, in the notifier's default language.
     pub fn new(email: impl Into<String>, role: Role) -> Self {
         InviteRequest {
             email: email.into(),
             role,
+            language: None,
         }
+    }
+
+    /// Writes the invitation's emails in `language` (a tag such as `de`), where the notifier has
+    /// templates for it.
+    pub fn language(mut self, language: impl Into<String>) -> Self {
+        self.language = Some(language.into());
+        self
     }
 }
 
@@ -231,6 +250,7 @@ impl Roster {
                         inviter: &inviter,
                         email,
                         role: request.role,
+                        language: request.language.as_deref(),
                         now,
                     };
                     self.plan_row(draft, &mut budgets, &mut change, &mut outgoing)
@@ -303,6 +323,7 @@ impl Roster {
             inviter,
             email,
             role,
+            language,
             now,
         } = draft;
         let store = self.store();
@@ -341,6 +362,9 @@ impl Roster {
                 live.expires_at = expires_at;
                 live.token_hash = token.hash();
                 live.sends += 1;
+                if let Some(language) = language {
+                    live.language = Some(language.to_owned());
+                }
                 change
                     .invitations
                     .push(InvitationWrite::Update(live.clone()));
@@ -357,6 +381,10 @@ impl Roster {
                 live
             }
             stale => {
+                // An expired invitation's language still says what the invitee reads.
+                let language = language
+                    .map(str::to_owned)
+                    .or_else(|| stale.as_ref().and_then(|stale| stale.language.clone()));
                 if let Some(stale) = stale {
                     change
                         .invitations
@@ -396,6 +424,7 @@ impl Roster {
                     closed_at: None,
                     token_hash: token.hash(),
                     sends: 1,
+                    language,
                 };
                 change
                     .invitations
@@ -459,6 +488,7 @@ struct InviteDraft<'a> {
     inviter: &'a User,
     email: &'a Email,
     role: Role,
+    language: Option<&'a str>,
     now: DateTime<Utc>,
 }
 
@@ -487,5 +517,6 @@ pub(crate) fn notice_for(
         inviter: inviter.clone(),
         expires_at: invitation.expires_at,
         send: invitation.sends,
+        language: invitation.language.clone(),
     }
 }

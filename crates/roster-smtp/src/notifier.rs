@@ -1,0 +1,194 @@
+//! [`SmtpNotifier`]: roster's [`Notifier`] over SMTP.
+
+use std::fmt;
+use std::net::IpAddr;
+
+use async_trait::async_trait;
+use lettre::transport::smtp::PoolConfig;
+use lettre::transport::smtp::authentication::Credentials as LettreCredentials;
+use lettre::transport::smtp::extension::ClientId;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use roster::{Notifier, NotifyError, OutgoingNotice};
+use tokio::sync::Semaphore;
+
+use crate::classify::{classify, redact};
+use crate::config::{Security, SmtpConfig};
+use crate::error::BuildError;
+use crate::message::{Composer, LinkBase, mailbox};
+use crate::templates::Templates;
+
+/// Sends roster's notices as email through an SMTP server: one `multipart/alternative` message
+/// (plain text and HTML) per notice, rendered from [`Templates`] in the notice's language.
+///
+/// Failures tell the outbox what to do: no connection, a timeout or a 4xx reply is
+/// [temporary](NotifyError::temporary) (retried with backoff); a 5xx reply about the message or
+/// the recipient, an address the transport cannot use or a template that does not render is
+/// [permanent](NotifyError::permanent) (the notice is marked failed with the reason, for
+/// [`Roster::notices`](roster::Roster::notices) to list and
+/// [`Roster::requeue_notice`](roster::Roster::requeue_notice) to send again). The reason is the
+/// server's own words, never the link or its token.
+///
+/// At most [`SmtpConfig::pool_size`] messages are in flight at once, over as many pooled
+/// connections; further sends wait for a free one.
+pub struct SmtpNotifier {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    composer: Composer,
+    slots: Semaphore,
+    server: String,
+}
+
+impl fmt::Debug for SmtpNotifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SmtpNotifier")
+            .field("server", &self.server)
+            .field("from", &self.composer.from.to_string())
+            .field("links", &self.composer.links)
+            .field("templates", &self.composer.templates)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SmtpNotifier {
+    /// A builder for a notifier sending through `config`, from `from_address`, with links under
+    /// `link_base` (see [`LinkBase`]).
+    pub fn builder(
+        config: SmtpConfig,
+        from_address: impl Into<String>,
+        link_base: impl Into<String>,
+    ) -> SmtpNotifierBuilder {
+        SmtpNotifierBuilder {
+            config,
+            from_address: from_address.into(),
+            from_name: None,
+            link_base: link_base.into(),
+            templates: Templates::new(),
+        }
+    }
+
+    /// Opens a connection and says `NOOP`: a start-up check that the server is there and takes
+    /// the configured security and credentials.
+    ///
+    /// # Errors
+    ///
+    /// The failure, classified as a send's would be.
+    pub async fn check_connection(&self) -> Result<(), NotifyError> {
+        match self.transport.test_connection().await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(NotifyError::temporary(format!(
+                "{}: the server did not answer NOOP",
+                self.server
+            ))),
+            Err(error) => Err(classify(error, &self.server, &[])),
+        }
+    }
+}
+
+#[async_trait]
+impl Notifier for SmtpNotifier {
+    async fn send(&self, outgoing: &OutgoingNotice) -> Result<(), NotifyError> {
+        let (message, link) = self.composer.compose(outgoing).map_err(|error| {
+            let secrets = token_text(outgoing);
+            NotifyError::permanent(redact(&error.to_string(), &[&secrets]))
+        })?;
+        let _slot = self
+            .slots
+            .acquire()
+            .await
+            .map_err(|_| NotifyError::temporary("the notifier is shutting down"))?;
+        match self.transport.send(message).await {
+            Ok(_) => {
+                tracing::debug!(notice = %outgoing.id, to = %outgoing.notice.to, "email accepted by the server");
+                Ok(())
+            }
+            Err(error) => {
+                let token = token_text(outgoing);
+                let link = link.unwrap_or_default();
+                Err(classify(error, &self.server, &[&link, &token]))
+            }
+        }
+    }
+}
+
+fn token_text(outgoing: &OutgoingNotice) -> String {
+    outgoing
+        .token
+        .as_ref()
+        .map(|token| token.expose_secret())
+        .unwrap_or_default()
+}
+
+/// Builds an [`SmtpNotifier`]; see [`SmtpNotifier::builder`].
+#[derive(Debug)]
+pub struct SmtpNotifierBuilder {
+    config: SmtpConfig,
+    from_address: String,
+    from_name: Option<String>,
+    link_base: String,
+    templates: Templates,
+}
+
+impl SmtpNotifierBuilder {
+    /// The display name in `From` (say, your product's name). Line breaks become spaces.
+    pub fn from_name(mut self, name: impl Into<String>) -> Self {
+        self.from_name = Some(name.into());
+        self
+    }
+
+    /// Uses `templates` instead of the built-in English ones.
+    pub fn templates(mut self, templates: Templates) -> Self {
+        self.templates = templates;
+        self
+    }
+
+    /// The notifier. Call it inside a tokio runtime: the connection pool starts a task there.
+    ///
+    /// # Errors
+    ///
+    /// [`BuildError`] for a bad From address, a bad link base, templates that do not render
+    /// ([`Templates::check`]) or TLS settings that cannot be made for the host.
+    pub fn build(self) -> Result<SmtpNotifier, BuildError> {
+        self.templates.check()?;
+        let composer = Composer {
+            from: mailbox(self.from_name.as_deref(), &self.from_address)?,
+            links: LinkBase::new(&self.link_base)?,
+            templates: self.templates,
+        };
+        let config = &self.config;
+        Ok(SmtpNotifier {
+            transport: transport(config)?,
+            composer,
+            slots: Semaphore::new(config.pool_size.max(1) as usize),
+            server: format!("{}:{}", config.host, config.port),
+        })
+    }
+}
+
+fn transport(config: &SmtpConfig) -> Result<AsyncSmtpTransport<Tokio1Executor>, BuildError> {
+    let tls = |error: lettre::transport::smtp::Error| BuildError::Tls(error.to_string());
+    let mut builder = match config.security {
+        Security::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&config.host),
+        Security::StartTls => {
+            AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&config.host).map_err(tls)?
+        }
+        Security::Implicit => {
+            AsyncSmtpTransport::<Tokio1Executor>::relay(&config.host).map_err(tls)?
+        }
+    }
+    .port(config.port)
+    .timeout(Some(config.timeout))
+    .pool_config(PoolConfig::new().max_size(config.pool_size.max(1)));
+    if let Some(credentials) = &config.credentials {
+        builder = builder.credentials(LettreCredentials::new(
+            credentials.username().to_owned(),
+            credentials.expose_password().to_owned(),
+        ));
+    }
+    if let Some(name) = &config.hello_name {
+        builder = builder.hello_name(match name.parse::<IpAddr>() {
+            Ok(IpAddr::V4(ip)) => ClientId::Ipv4(ip),
+            Ok(IpAddr::V6(ip)) => ClientId::Ipv6(ip),
+            Err(_) => ClientId::Domain(name.clone()),
+        });
+    }
+    Ok(builder.build())
+}
