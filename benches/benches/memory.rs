@@ -13,7 +13,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use roster::{
     Email, InvitationToken, InviteRequest, OsRandom, RandomSource, Role, Roster, TokenHash,
 };
-use roster_benches::roster_on;
+use roster_benches::{Seeded, roster_on, seed_admin_project};
 use roster_memory::InMemoryStore;
 
 /// What the baseline stores for one invitation: the same fields the service keeps.
@@ -89,21 +89,7 @@ fn invite_one(c: &mut Criterion) {
     let mut group = c.benchmark_group("memory/invite_one");
 
     let roster: Roster = roster_on(Arc::new(InMemoryStore::new()));
-    let (admin, project) = runtime.block_on(async {
-        let admin = roster
-            .register("admin@bench.example", "bench-password")
-            .await
-            .expect("admin");
-        let account = roster
-            .create_account(admin.id, "Bench")
-            .await
-            .expect("account");
-        let project = roster
-            .create_project(admin.id, account.id, "Bench")
-            .await
-            .expect("project");
-        (admin, project)
-    });
+    let Seeded { admin, project, .. } = runtime.block_on(seed_admin_project(&roster));
     let mut n = 0u64;
     group.bench_function("roster", |b| {
         b.iter(|| {

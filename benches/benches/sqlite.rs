@@ -43,7 +43,7 @@ use roster::{
     Acceptance, AccountId, Email, EventId, InvitationId, InvitationToken, InviteRequest, NoticeId,
     ProjectId, Role, Roster, SeededRandom, UserId,
 };
-use roster_benches::roster_on;
+use roster_benches::{roster_on, seed_admin_project};
 use roster_sqlite::SqliteStore;
 use roster_sqlite::rusqlite::{
     Connection, OptionalExtension, Transaction, TransactionBehavior, params,
@@ -91,21 +91,8 @@ fn new_site(runtime: &tokio::runtime::Runtime) -> (Site, Roster) {
     let path = dir.path().join("roster.db");
     let store = SqliteStore::open(&path).expect("open the store");
     let roster = roster_on(Arc::new(store));
-    let (admin, account, project) = runtime.block_on(async {
-        let admin = roster
-            .register("admin@bench.example", "bench-password")
-            .await
-            .expect("admin");
-        let account = roster
-            .create_account(admin.id, "Bench")
-            .await
-            .expect("account");
-        let project = roster
-            .create_project(admin.id, account.id, "Bench")
-            .await
-            .expect("project");
-        (admin.id, account.id, project.id)
-    });
+    let seeded = runtime.block_on(seed_admin_project(&roster));
+    let (admin, account, project) = (seeded.admin.id, seeded.account.id, seeded.project.id);
     let site = Site {
         _dir: dir,
         path,

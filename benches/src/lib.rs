@@ -29,3 +29,35 @@ pub fn roster_on(store: Arc<dyn Store>) -> Roster {
         })
         .build()
 }
+
+/// What every benchmark starts from: an administrator, their account and a project in it.
+#[derive(Debug, Clone)]
+pub struct Seeded {
+    /// The administrator (registered, account administrator, project Administrator).
+    pub admin: roster::User,
+    /// Their account.
+    pub account: roster::Account,
+    /// A project of the account.
+    pub project: roster::Project,
+}
+
+/// Registers an administrator and creates their account and a project.
+pub async fn seed_admin_project(roster: &Roster) -> Seeded {
+    let admin = roster
+        .register("admin@bench.example", "bench-password")
+        .await
+        .expect("admin");
+    let account = roster
+        .create_account(admin.id, "Bench")
+        .await
+        .expect("account");
+    let project = roster
+        .create_project(admin.id, account.id, "Bench")
+        .await
+        .expect("project");
+    Seeded {
+        admin,
+        account,
+        project,
+    }
+}
