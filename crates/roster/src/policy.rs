@@ -1,9 +1,12 @@
 //! The rules of who may do what, as pure functions: each rule lives here once and every command
 //! calls it.
 
+use chrono::{DateTime, Utc};
+
 use crate::account::Account;
 use crate::error::{Denial, RosterError};
 use crate::id::UserId;
+use crate::invitation::{Invitation, InvitationState};
 use crate::membership::Membership;
 use crate::role::Role;
 
@@ -18,6 +21,17 @@ pub(crate) fn effective_role(
         Some(Role::AccountAdministrator)
     } else {
         membership.map(|m| m.role)
+    }
+}
+
+/// Only a pending invitation (in effect, at `now`) can be acted on; the error says what it is now.
+pub(crate) fn require_pending(
+    invitation: &Invitation,
+    now: DateTime<Utc>,
+) -> Result<(), RosterError> {
+    match invitation.effective_state(now) {
+        InvitationState::Pending => Ok(()),
+        state => Err(RosterError::InvitationClosed { state }),
     }
 }
 
@@ -108,6 +122,44 @@ mod tests {
             effective_role(&account, other, Some(&user)),
             Some(Role::User)
         );
+    }
+
+    #[test]
+    fn only_invitations_pending_in_effect_can_be_acted_on() {
+        use crate::email::Email;
+        use crate::id::InvitationId;
+        use crate::invitation::{Invitation, InvitationState};
+        use crate::token::TokenHash;
+        let now = Utc::now();
+        let mut invitation = Invitation {
+            id: InvitationId::from_uuid(Uuid::nil()),
+            project: ProjectId::from_uuid(Uuid::nil()),
+            email: Email::parse("ann@example.com").unwrap(),
+            role: Role::User,
+            invited_by: UserId::from_uuid(Uuid::nil()),
+            state: InvitationState::Pending,
+            created_at: now,
+            sent_at: now,
+            expires_at: now + chrono::Duration::hours(1),
+            closed_at: None,
+            token_hash: TokenHash::from_bytes([0; 32]),
+            sends: 1,
+            language: None,
+        };
+        assert!(require_pending(&invitation, now).is_ok());
+        assert!(matches!(
+            require_pending(&invitation, now + chrono::Duration::hours(1)),
+            Err(RosterError::InvitationClosed {
+                state: InvitationState::Expired
+            })
+        ));
+        invitation.state = InvitationState::Revoked;
+        assert!(matches!(
+            require_pending(&invitation, now),
+            Err(RosterError::InvitationClosed {
+                state: InvitationState::Revoked
+            })
+        ));
     }
 
     #[test]

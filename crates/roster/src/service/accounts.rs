@@ -1,7 +1,5 @@
 //! Users, sign-in, accounts and projects.
 
-use std::sync::OnceLock;
-
 use serde::{Deserialize, Serialize};
 
 use super::{Plan, ProjectScope, Roster};
@@ -144,8 +142,7 @@ impl Roster {
     }
 
     fn dummy_hash(&self) -> &PasswordHash {
-        static DUMMY: OnceLock<PasswordHash> = OnceLock::new();
-        DUMMY.get_or_init(|| {
+        self.inner.dummy_hash.get_or_init(|| {
             password::hash(
                 &self.config().passwords,
                 self.random(),

@@ -20,10 +20,10 @@ use futures_util::stream::{self, StreamExt};
 use serde::{Deserialize, Serialize};
 
 use super::{Plan, Queued, Roster};
-use crate::error::{Denial, RosterError};
+use crate::error::RosterError;
 use crate::id::{NoticeId, UserId};
 use crate::invitation::InvitationState;
-use crate::notice::{DeliveryStatus, OutboxEntry, OutgoingNotice};
+use crate::notice::{DeliveryStatus, Notice, OutboxEntry, OutgoingNotice};
 use crate::notifier::NotifyError;
 use crate::policy;
 use crate::store::{Change, Entity, InvitationWrite, OutboxWrite};
@@ -95,6 +95,29 @@ impl Roster {
             tracing::warn!(error = %error, "could not record delivery results");
         }
         report
+    }
+
+    /// Adds an outbox entry for `notice` to `change`, leased to this process for the send right
+    /// after the commit, and returns what to send.
+    pub(crate) fn enqueue(
+        &self,
+        change: &mut Change,
+        notice: Notice,
+        token: Option<InvitationToken>,
+        now: DateTime<Utc>,
+    ) -> Queued {
+        let entry = OutboxEntry {
+            id: NoticeId::generate(now, self.random()),
+            notice,
+            status: DeliveryStatus::Queued,
+            attempts: 1,
+            next_attempt_at: now + self.config().delivery.lease,
+            last_error: None,
+            created_at: now,
+            finished_at: None,
+        };
+        change.outbox.push(OutboxWrite::Insert(entry.clone()));
+        Queued { entry, token }
     }
 
     /// How many sends run at once (at least one).
@@ -332,9 +355,7 @@ impl Roster {
             .await?
             .ok_or(RosterError::NotFound(Entity::OutboxEntry))?;
         let scope = self.scope(entry.notice.project, Some(actor)).await?;
-        if policy::require_manager(scope.actor_role).is_err() {
-            return Err(RosterError::Forbidden(Denial::NotAnAdministrator));
-        }
+        policy::require_manager(scope.actor_role)?;
         if entry.status != DeliveryStatus::Failed {
             return Err(RosterError::NoticeNotRetryable);
         }

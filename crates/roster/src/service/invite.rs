@@ -8,12 +8,12 @@ use super::{Plan, ProjectScope, Queued, Roster};
 use crate::audit::AuditAction;
 use crate::email::{Email, EmailError};
 use crate::error::{LimitKind, RosterError};
-use crate::id::{InvitationId, NoticeId, ProjectId, UserId};
+use crate::id::{InvitationId, ProjectId, UserId};
 use crate::invitation::{Invitation, InvitationState};
-use crate::notice::{DeliveryStatus, Notice, NoticeKind, OutboxEntry};
+use crate::notice::{Notice, NoticeKind};
 use crate::policy;
 use crate::role::Role;
-use crate::store::{Change, Entity, Expectation, InvitationWrite, OutboxWrite, UserWrite};
+use crate::store::{Change, Entity, Expectation, InvitationWrite, UserWrite};
 use crate::token::InvitationToken;
 use crate::user::User;
 use crate::version::Version;
@@ -277,23 +277,8 @@ impl Roster {
         change: &mut Change,
     ) -> Result<Budgets, RosterError> {
         let limits = &self.config().limits;
-        let window_start = now - Duration::hours(24);
-        let per_inviter = match limits.invitations_per_inviter_per_day {
-            Some(limit) => {
-                // The inviter's version serializes their invitations across projects, so two
-                // concurrent calls cannot both spend the last unit of the budget.
-                change.expect.push(Expectation::UserVersion {
-                    user: inviter.id,
-                    version: inviter.version,
-                });
-                let used = self
-                    .store()
-                    .count_invitations_sent_by(inviter.id, window_start)
-                    .await?;
-                Some((limit, u64::from(limit).saturating_sub(used)))
-            }
-            None => None,
-        };
+        let window_start = sending_window_start(now);
+        let per_inviter = self.inviter_budget(inviter, window_start, change).await?;
         let pending = match limits.pending_invitations_per_project {
             Some(limit) => {
                 let used = self
@@ -309,6 +294,29 @@ impl Roster {
             pending,
             window_start,
         })
+    }
+
+    /// What is left of the inviter's daily budget, `None` when unlimited. Adds the inviter's
+    /// version to `change`: it serializes their invitations across projects, so two concurrent
+    /// calls cannot both spend the last unit of the budget.
+    pub(crate) async fn inviter_budget(
+        &self,
+        inviter: &User,
+        window_start: DateTime<Utc>,
+        change: &mut Change,
+    ) -> Result<Option<(u32, u64)>, RosterError> {
+        let Some(limit) = self.config().limits.invitations_per_inviter_per_day else {
+            return Ok(None);
+        };
+        change.expect.push(Expectation::UserVersion {
+            user: inviter.id,
+            version: inviter.version,
+        });
+        let used = self
+            .store()
+            .count_invitations_sent_by(inviter.id, window_start)
+            .await?;
+        Ok(Some((limit, u64::from(limit).saturating_sub(used))))
     }
 
     async fn plan_row(
@@ -340,19 +348,15 @@ impl Roster {
         let live = existing
             .as_ref()
             .filter(|inv| inv.effective_state(now) == InvitationState::Pending);
-        let counted = live
-            .is_some_and(|inv| inv.invited_by == inviter.id && inv.sent_at >= budgets.window_start);
+        let counted =
+            live.is_some_and(|inv| already_counted(inv, inviter.id, budgets.window_start));
         if let Err(limit) = budgets.take(live.is_none(), counted) {
             return Ok(InviteOutcome::LimitReached(limit));
         }
 
         let token = InvitationToken::generate(self.random());
         let expires_at = now + self.config().limits.invitation_lifetime;
-        let notice_kind = if user.as_ref().is_some_and(User::is_registered) {
-            NoticeKind::AccessGranted
-        } else {
-            NoticeKind::Invitation
-        };
+        let notice_kind = notice_kind(user.as_ref());
         let refreshed = live.is_some();
         let invitation = match existing {
             Some(mut live) if refreshed => {
@@ -458,29 +462,6 @@ impl Roster {
             }
         })
     }
-
-    /// Adds an outbox entry for `notice` to `change`, leased to this process for the send right
-    /// after the commit, and returns what to send.
-    pub(crate) fn enqueue(
-        &self,
-        change: &mut Change,
-        notice: Notice,
-        token: Option<InvitationToken>,
-        now: DateTime<Utc>,
-    ) -> Queued {
-        let entry = OutboxEntry {
-            id: NoticeId::generate(now, self.random()),
-            notice,
-            status: DeliveryStatus::Queued,
-            attempts: 1,
-            next_attempt_at: now + self.config().delivery.lease,
-            last_error: None,
-            created_at: now,
-            finished_at: None,
-        };
-        change.outbox.push(OutboxWrite::Insert(entry.clone()));
-        Queued { entry, token }
-    }
 }
 
 struct InviteDraft<'a> {
@@ -490,6 +471,30 @@ struct InviteDraft<'a> {
     role: Role,
     language: Option<&'a str>,
     now: DateTime<Utc>,
+}
+
+/// Where the rolling 24 hours of the per-inviter limit begin.
+pub(crate) fn sending_window_start(now: DateTime<Utc>) -> DateTime<Utc> {
+    now - Duration::hours(24)
+}
+
+/// Whether sending `invitation` again costs `inviter` nothing: they sent it within the window.
+pub(crate) fn already_counted(
+    invitation: &Invitation,
+    inviter: UserId,
+    window_start: DateTime<Utc>,
+) -> bool {
+    invitation.invited_by == inviter && invitation.sent_at >= window_start
+}
+
+/// Which notice an invitation to `user`'s address is: an access notice for a registered user, an
+/// invitation to create a password for anyone else.
+pub(crate) fn notice_kind(user: Option<&User>) -> NoticeKind {
+    if user.is_some_and(User::is_registered) {
+        NoticeKind::AccessGranted
+    } else {
+        NoticeKind::Invitation
+    }
 }
 
 /// Closes a stored-`Pending` invitation that is past its expiry.

@@ -1,9 +1,9 @@
 //! What Administrators do to invitations and members after the fact.
 
-use chrono::Duration;
+use chrono::{DateTime, Utc};
 
-use super::invite::notice_for;
-use super::{Plan, Roster};
+use super::invite::{already_counted, notice_for, notice_kind, sending_window_start};
+use super::{Plan, ProjectScope, Roster};
 use crate::audit::AuditAction;
 use crate::error::{LimitKind, RosterError};
 use crate::id::{InvitationId, ProjectId, UserId};
@@ -12,8 +12,9 @@ use crate::membership::Membership;
 use crate::notice::NoticeKind;
 use crate::policy;
 use crate::role::Role;
-use crate::store::{Change, Entity, Expectation, InvitationWrite, MembershipWrite};
+use crate::store::{Change, Entity, InvitationWrite, MembershipWrite};
 use crate::token::InvitationToken;
+use crate::user::User;
 
 /// A resent invitation and its new token (the previous link no longer works).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,37 +52,17 @@ impl Roster {
         id: InvitationId,
     ) -> Result<Plan<Resent>, RosterError> {
         let now = self.now();
-        let store = self.store();
-        let mut invitation = store
-            .invitation(id)
-            .await?
-            .ok_or(RosterError::NotFound(Entity::Invitation))?;
-        let scope = self.scope(invitation.project, Some(actor)).await?;
-        let actor_role = policy::require_manager(scope.actor_role)?;
-        policy::require_grantable(actor_role, invitation.role)?;
-        match invitation.effective_state(now) {
-            InvitationState::Pending => {}
-            state => return Err(RosterError::InvitationClosed { state }),
-        }
-        let inviter = store
-            .user(actor)
-            .await?
-            .ok_or(RosterError::NotFound(Entity::User))?;
+        let (mut invitation, scope, inviter) = self.pending_for_manager(actor, id, now).await?;
         let mut change = Change::on_project(scope.project.id, scope.project.version);
-        if let Some(limit) = self.config().limits.invitations_per_inviter_per_day {
-            let window_start = now - Duration::hours(24);
-            let counted = invitation.invited_by == actor && invitation.sent_at >= window_start;
-            change.expect.push(Expectation::UserVersion {
-                user: actor,
-                version: inviter.version,
-            });
-            if !counted
-                && store.count_invitations_sent_by(actor, window_start).await? >= u64::from(limit)
-            {
-                return Err(RosterError::LimitReached(
-                    LimitKind::InvitationsPerInviterPerDay { limit },
-                ));
-            }
+        let window_start = sending_window_start(now);
+        if let Some((limit, 0)) = self
+            .inviter_budget(&inviter, window_start, &mut change)
+            .await?
+            && !already_counted(&invitation, actor, window_start)
+        {
+            return Err(RosterError::LimitReached(
+                LimitKind::InvitationsPerInviterPerDay { limit },
+            ));
         }
 
         let token = InvitationToken::generate(self.random());
@@ -90,15 +71,8 @@ impl Roster {
         invitation.sent_at = now;
         invitation.expires_at = now + self.config().limits.invitation_lifetime;
         invitation.sends += 1;
-        let registered = store
-            .user_by_email(&invitation.email)
-            .await?
-            .is_some_and(|user| user.is_registered());
-        let kind = if registered {
-            NoticeKind::AccessGranted
-        } else {
-            NoticeKind::Invitation
-        };
+        let invitee = self.store().user_by_email(&invitation.email).await?;
+        let kind = notice_kind(invitee.as_ref());
         change
             .invitations
             .push(InvitationWrite::Update(invitation.clone()));
@@ -135,22 +109,8 @@ impl Roster {
             .transact(|| {
                 Box::pin(async move {
                     let now = self.now();
-                    let store = self.store();
-                    let mut invitation = store
-                        .invitation(invitation)
-                        .await?
-                        .ok_or(RosterError::NotFound(Entity::Invitation))?;
-                    let scope = self.scope(invitation.project, Some(actor)).await?;
-                    let actor_role = policy::require_manager(scope.actor_role)?;
-                    policy::require_grantable(actor_role, invitation.role)?;
-                    match invitation.effective_state(now) {
-                        InvitationState::Pending => {}
-                        state => return Err(RosterError::InvitationClosed { state }),
-                    }
-                    let inviter = store
-                        .user(actor)
-                        .await?
-                        .ok_or(RosterError::NotFound(Entity::User))?;
+                    let (mut invitation, scope, inviter) =
+                        self.pending_for_manager(actor, invitation, now).await?;
                     let mut change = Change::on_project(scope.project.id, scope.project.version);
                     invitation.state = InvitationState::Revoked;
                     invitation.closed_at = Some(now);
@@ -310,9 +270,33 @@ impl Roster {
         .await
     }
 
+    /// Reads a pending invitation that `actor` may act on (manage the project, grant its role),
+    /// with its project scope and the actor's user record.
+    async fn pending_for_manager(
+        &self,
+        actor: UserId,
+        id: InvitationId,
+        now: DateTime<Utc>,
+    ) -> Result<(Invitation, ProjectScope, User), RosterError> {
+        let store = self.store();
+        let invitation = store
+            .invitation(id)
+            .await?
+            .ok_or(RosterError::NotFound(Entity::Invitation))?;
+        let scope = self.scope(invitation.project, Some(actor)).await?;
+        let actor_role = policy::require_manager(scope.actor_role)?;
+        policy::require_grantable(actor_role, invitation.role)?;
+        policy::require_pending(&invitation, now)?;
+        let actor_user = store
+            .user(actor)
+            .await?
+            .ok_or(RosterError::NotFound(Entity::User))?;
+        Ok((invitation, scope, actor_user))
+    }
+
     async fn target_membership(
         &self,
-        scope: &super::ProjectScope,
+        scope: &ProjectScope,
         actor: UserId,
         user: UserId,
     ) -> Result<Membership, RosterError> {

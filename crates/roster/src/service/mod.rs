@@ -60,6 +60,9 @@ struct Inner {
     clock: Arc<dyn Clock>,
     random: Arc<dyn RandomSource>,
     config: RosterConfig,
+    /// A hash of no one's password, verified against when an address is unknown so sign-in takes
+    /// the same time either way; made on first use with this instance's cost.
+    dummy_hash: std::sync::OnceLock<crate::user::PasswordHash>,
 }
 
 impl fmt::Debug for Roster {
@@ -115,6 +118,7 @@ impl RosterBuilder {
                 clock: self.clock,
                 random: self.random,
                 config: self.config,
+                dummy_hash: std::sync::OnceLock::new(),
             }),
         }
     }

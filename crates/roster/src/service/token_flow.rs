@@ -90,13 +90,6 @@ impl Roster {
             .ok_or(RosterError::InvalidToken)
     }
 
-    fn require_pending(invitation: &Invitation, now: DateTime<Utc>) -> Result<(), RosterError> {
-        match invitation.effective_state(now) {
-            InvitationState::Pending => Ok(()),
-            state => Err(RosterError::InvitationClosed { state }),
-        }
-    }
-
     /// Describes the invitation a token opens, without changing anything.
     ///
     /// Errors: [`RosterError::InvalidToken`] if the token opens nothing (never issued, or rotated
@@ -175,7 +168,7 @@ impl Roster {
         let now = self.now();
         let store = self.store();
         let mut invitation = self.open(token).await?;
-        Self::require_pending(&invitation, now)?;
+        policy::require_pending(&invitation, now)?;
         let scope = self.scope(invitation.project, None).await?;
         let inviter_membership = store
             .membership(scope.project.id, invitation.invited_by)
@@ -284,7 +277,7 @@ impl Roster {
                 Box::pin(async move {
                     let now = self.now();
                     let mut invitation = self.open(token).await?;
-                    Self::require_pending(&invitation, now)?;
+                    policy::require_pending(&invitation, now)?;
                     let scope = self.scope(invitation.project, None).await?;
                     let mut change = Change::on_project(scope.project.id, scope.project.version);
                     invitation.state = InvitationState::Declined;
