@@ -87,13 +87,16 @@
 #![forbid(unsafe_code)]
 
 mod codec;
+mod context;
 mod error;
 mod migrate;
 mod options;
 mod pool;
 mod read;
+#[macro_use]
 mod sql;
 mod store;
+mod update;
 mod write;
 
 pub use error::SqliteError;

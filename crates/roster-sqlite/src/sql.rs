@@ -291,12 +291,6 @@ pub(crate) const INSERT_INVITATION: &str = concat!(
     ", email_canonical) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
 );
 
-/// An invitation's fields (`?1` id; the others as [`INSERT_INVITATION`]).
-pub(crate) const UPDATE_INVITATION: &str = "UPDATE invitations SET project_id = ?2, email = ?3, \
-     role = ?4, invited_by = ?5, state = ?6, created_at = ?7, sent_at = ?8, expires_at = ?9, \
-     closed_at = ?10, token_hash = ?11, sends = ?12, language = ?13, email_canonical = ?14 \
-     WHERE id = ?1";
-
 /// A new audit event.
 pub(crate) const INSERT_AUDIT_EVENT: &str = concat!(
     "INSERT INTO audit_events (",
@@ -310,13 +304,6 @@ pub(crate) const INSERT_OUTBOX: &str = concat!(
     outbox_columns!(),
     ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"
 );
-
-/// An outbox entry's fields (`?1` id; the others as [`INSERT_OUTBOX`]).
-pub(crate) const UPDATE_OUTBOX: &str = "UPDATE outbox SET kind = ?2, to_email = ?3, \
-     invitation_id = ?4, project_id = ?5, project_name = ?6, account_name = ?7, role = ?8, \
-     inviter = ?9, expires_at = ?10, send = ?11, status = ?12, attempts = ?13, \
-     next_attempt_at = ?14, last_error = ?15, created_at = ?16, finished_at = ?17, \
-     language = ?18 WHERE id = ?1";
 
 #[cfg(test)]
 mod tests {
@@ -364,10 +351,8 @@ mod tests {
         ("UPDATE_MEMBERSHIP", UPDATE_MEMBERSHIP),
         ("DELETE_MEMBERSHIP", DELETE_MEMBERSHIP),
         ("INSERT_INVITATION", INSERT_INVITATION),
-        ("UPDATE_INVITATION", UPDATE_INVITATION),
         ("INSERT_AUDIT_EVENT", INSERT_AUDIT_EVENT),
         ("INSERT_OUTBOX", INSERT_OUTBOX),
-        ("UPDATE_OUTBOX", UPDATE_OUTBOX),
     ];
 
     /// Statements allowed to walk a whole table: listings of everything, which page by id.

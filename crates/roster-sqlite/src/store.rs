@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use roster::store::{InvitationQuery, Member, OutboxQuery};
+use roster::store::{
+    InvitationContext, InvitationKey, InvitationQuery, Invitee, Member, OutboxQuery, ProjectContext,
+};
 use roster::{
     Account, AccountId, AuditEvent, Change, Email, EventId, Invitation, InvitationId, Membership,
     NoticeId, OutboxEntry, PasswordHash, Project, ProjectId, Role, Store, StoreError, TokenHash,
@@ -18,9 +20,10 @@ use rusqlite::{Connection, OpenFlags};
 use crate::error::SqliteError;
 use crate::options::{JournalMode, SqliteOptions};
 use crate::pool::Connections;
-use crate::{migrate, read, write};
+use crate::{context, migrate, read, write};
 
-/// Prepared statements kept per connection; more than the store has, so none is re-prepared.
+/// Prepared statements kept per connection: more than the fixed ones plus the few column sets
+/// that updates name (see `update`), so none is re-prepared.
 const STATEMENT_CACHE: usize = 64;
 
 /// A [`Store`] in one SQLite file: durable, with no server to run, safe to share between tasks,
@@ -352,6 +355,37 @@ impl Store for SqliteStore {
         let query = query.clone();
         self.connections
             .read(move |conn| read::outbox(conn, &query))
+            .await
+    }
+
+    async fn project_context(
+        &self,
+        project: ProjectId,
+        actor: Option<UserId>,
+    ) -> Result<Option<ProjectContext>, StoreError> {
+        self.connections
+            .read(move |conn| context::project_context(conn, project, actor))
+            .await
+    }
+
+    async fn invitation_context(
+        &self,
+        key: InvitationKey,
+        actor: Option<UserId>,
+    ) -> Result<Option<InvitationContext>, StoreError> {
+        self.connections
+            .read(move |conn| context::invitation_context(conn, key, actor))
+            .await
+    }
+
+    async fn invitees(
+        &self,
+        project: ProjectId,
+        emails: &[Email],
+    ) -> Result<Vec<Invitee>, StoreError> {
+        let emails = emails.to_vec();
+        self.connections
+            .read(move |conn| context::invitees(conn, project, &emails))
             .await
     }
 

@@ -15,11 +15,12 @@ use roster::{
     Account, AuditEvent, Change, Entity, Invitation, Membership, OutboxEntry, PasswordHash,
     Project, ProjectId, StoreError, User, UserId, Version,
 };
+use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
 use crate::codec::{self, Key, nanos, opt_key, opt_nanos};
 use crate::error::{DbError, Violation, unique_is_taken, violation};
-use crate::sql;
+use crate::{sql, update};
 
 type Result<T> = std::result::Result<T, DbError>;
 
@@ -267,13 +268,21 @@ fn missing_user(conn: &Connection, user: UserId) -> Result<()> {
 }
 
 fn write_invitation(conn: &Connection, write: &InvitationWrite) -> Result<()> {
-    let (statement, invitation) = match write {
-        InvitationWrite::Insert(invitation) => (sql::INSERT_INVITATION, invitation),
-        InvitationWrite::Update(invitation) => (sql::UPDATE_INVITATION, invitation),
+    let (written, invitation) = match write {
+        InvitationWrite::Insert(invitation) => {
+            let inserted = conn
+                .prepare_cached(sql::INSERT_INVITATION)?
+                .execute(invitation_params(invitation)?);
+            (inserted, invitation)
+        }
+        InvitationWrite::Update(invitation) => {
+            let row = invitation_row(invitation)?;
+            (
+                update::update_changed(conn, &update::INVITATIONS, row),
+                invitation,
+            )
+        }
     };
-    let written = conn
-        .prepare_cached(statement)?
-        .execute(invitation_params(invitation)?);
     match written {
         // An update matching no row: the invitation does not exist.
         Ok(changed) => found(changed, Entity::Invitation),
@@ -289,7 +298,29 @@ fn write_invitation(conn: &Connection, write: &InvitationWrite) -> Result<()> {
     }
 }
 
-/// The parameters of [`sql::INSERT_INVITATION`] and [`sql::UPDATE_INVITATION`].
+/// The columns of an invitation row, in the order of [`update::INVITATIONS`].
+fn invitation_row(invitation: &Invitation) -> Result<Vec<Value>> {
+    let blob = |key: [u8; 16]| Value::Blob(key.to_vec());
+    let text = |text: &str| Value::Text(text.to_owned());
+    Ok(vec![
+        blob(invitation.id.key()),
+        blob(invitation.project.key()),
+        text(invitation.email.as_str()),
+        text(invitation.role.as_str()),
+        blob(invitation.invited_by.key()),
+        text(invitation.state.as_str()),
+        Value::Integer(nanos(invitation.created_at)?),
+        Value::Integer(nanos(invitation.sent_at)?),
+        Value::Integer(nanos(invitation.expires_at)?),
+        opt_nanos(invitation.closed_at)?.map_or(Value::Null, Value::Integer),
+        Value::Blob(invitation.token_hash.as_bytes().to_vec()),
+        Value::Integer(i64::from(invitation.sends)),
+        invitation.language.as_deref().map_or(Value::Null, text),
+        text(invitation.email.canonical()),
+    ])
+}
+
+/// The parameters of [`sql::INSERT_INVITATION`].
 type InvitationParams<'a> = (
     [u8; 16],
     [u8; 16],
@@ -350,19 +381,15 @@ fn write_outbox(conn: &Connection, write: &OutboxWrite) -> Result<()> {
             Ok(())
         }
         OutboxWrite::Update(entry) => {
-            let params = outbox_params(entry)?;
-            let changed = conn
-                .prepare_cached(sql::UPDATE_OUTBOX)?
-                .execute(rusqlite::params_from_iter(params))?;
+            let changed = update::update_changed(conn, &update::OUTBOX, outbox_params(entry)?)?;
             found(changed, Entity::OutboxEntry)
         }
     }
 }
 
-/// The 18 parameters of [`sql::INSERT_OUTBOX`] and [`sql::UPDATE_OUTBOX`], as owned values:
-/// rusqlite takes parameter tuples of at most 16 elements.
+/// The 18 parameters of [`sql::INSERT_OUTBOX`], as owned values (rusqlite takes parameter
+/// tuples of at most 16 elements), in the column order of [`update::OUTBOX`].
 fn outbox_params(entry: &OutboxEntry) -> Result<Vec<rusqlite::types::Value>> {
-    use rusqlite::types::Value;
     let blob = |key: [u8; 16]| Value::Blob(key.to_vec());
     let text = |text: &str| Value::Text(text.to_owned());
     let optional = |value: Option<Value>| value.unwrap_or(Value::Null);

@@ -5,8 +5,8 @@
 use std::sync::Arc;
 
 use roster::{
-    Acceptance, Accepted, Denial, InvitationState, InviteOutcome, InviteRequest, Limits, Project,
-    Role, Roster, RosterError, Store, User,
+    Acceptance, Accepted, AuditAction, Denial, InvitationState, InviteOutcome, InviteRequest,
+    Limits, Project, Role, Roster, RosterError, Store, User,
 };
 use tokio::sync::Barrier;
 
@@ -418,5 +418,81 @@ pub async fn accept_and_revoke_at_once_have_one_winner(store: Arc<dyn Store>) {
             InvitationState::Revoked => assert!(!joined && results[1].is_ok()),
             other => panic!("round {round}: unexpected state {other:?}"),
         }
+    }
+}
+
+/// Accepting (as the registered invitee), declining (with the token) and revoking (as the
+/// administrator) one invitation at the same moment, over and over: exactly one of them wins, the
+/// stored invitation carries the winner's state, the membership exists exactly when the acceptance
+/// won, one closing event is audited, and each loser is told the invitation is closed in the
+/// winner's state (closing never rotates the token, so `InvalidToken` would be wrong).
+pub async fn accepting_declining_and_revoking_at_once_leave_one_outcome(store: Arc<dyn Store>) {
+    let world = racing(store);
+    let (admin, project) = world.admin_with_project().await;
+    let outcomes = [
+        InvitationState::Accepted,
+        InvitationState::Declined,
+        InvitationState::Revoked,
+    ];
+    for round in 0..10 {
+        let address = format!("closing{round}@example.com");
+        let user = world.register(&address).await;
+        let (invitation, token) = world.send(admin.id, project.id, &address, Role::User).await;
+        let results = all_at_once(outcomes.len(), |i| {
+            let (roster, token) = (world.roster.clone(), token.clone());
+            let (actor, id, user) = (admin.id, invitation.id, user.id);
+            async move {
+                match i {
+                    0 => roster
+                        .accept(&token, Acceptance::ExistingUser { user })
+                        .await
+                        .map(|_| ()),
+                    1 => roster.decline(&token).await,
+                    _ => roster.revoke(actor, id).await.map(|_| ()),
+                }
+            }
+        })
+        .await;
+        let winners: Vec<usize> = (0..results.len()).filter(|i| results[*i].is_ok()).collect();
+        assert_eq!(
+            winners.len(),
+            1,
+            "round {round}: one winner, got {results:?}"
+        );
+        let won = outcomes[winners[0]];
+        for result in &results {
+            if let Err(error) = result {
+                assert!(
+                    matches!(error, RosterError::InvitationClosed { state } if *state == won),
+                    "round {round}: {won:?} won, a loser got {error:?}"
+                );
+            }
+        }
+        let stored = world.invitation(&invitation).await;
+        assert_eq!(stored.state, won, "round {round}: the stored state");
+        assert!(
+            stored.closed_at.is_some(),
+            "round {round}: closed_at is set"
+        );
+        let joined = world.role_of(project.id, user.id).await;
+        let expected = (won == InvitationState::Accepted).then_some(Role::User);
+        assert_eq!(joined, expected, "round {round}: {won:?} won, membership");
+        let closings = world
+            .audit(project.id)
+            .await
+            .into_iter()
+            .filter(|event| closes(&event.action, invitation.id))
+            .count();
+        assert_eq!(closings, 1, "round {round}: closing events audited");
+    }
+}
+
+/// Whether `action` records `invitation` being accepted, declined or revoked.
+fn closes(action: &AuditAction, invitation: roster::InvitationId) -> bool {
+    match action {
+        AuditAction::InvitationAccepted { invitation: id, .. }
+        | AuditAction::InvitationDeclined { invitation: id, .. }
+        | AuditAction::InvitationRevoked { invitation: id, .. } => *id == invitation,
+        _ => false,
     }
 }

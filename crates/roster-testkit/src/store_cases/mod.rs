@@ -14,7 +14,9 @@
 //! - uniqueness: every rule answers `AlreadyExists` or `NotFound` with the right [`Entity`];
 //! - atomicity: a change that fails on its last write leaves no trace, in reads, indexes,
 //!   counts or versions;
-//! - concurrency: many tasks racing on one project version, or on one uniqueness rule.
+//! - concurrency: many tasks racing on one project version, or on one uniqueness rule;
+//! - composite reads: `project_context`, `invitation_context` and `invitees` answer what the
+//!   single-record reads answer, and keep the version rule while changes land.
 
 use chrono::{DateTime, Duration};
 #[cfg(doc)]
@@ -49,6 +51,7 @@ macro_rules! assert_refused {
 
 mod atomicity;
 mod concurrency;
+mod contexts;
 mod invitations;
 mod outbox;
 mod reads;
@@ -57,6 +60,7 @@ mod versions;
 
 pub use atomicity::*;
 pub use concurrency::*;
+pub use contexts::*;
 pub use invitations::*;
 pub use outbox::*;
 pub use reads::*;
@@ -127,6 +131,11 @@ macro_rules! __store_cases {
             changes_to_different_projects_do_not_contend,
             racing_pending_invitations_for_one_address_exactly_one_is_stored,
             racing_user_inserts_for_one_address_exactly_one_is_stored,
+            // composite reads
+            project_context_matches_the_single_reads,
+            invitation_context_matches_the_single_reads,
+            invitees_match_the_single_reads,
+            invitation_context_never_pairs_an_old_invitation_with_a_newer_version,
         );
     };
 }

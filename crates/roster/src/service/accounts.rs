@@ -217,6 +217,7 @@ impl Roster {
         let scope = ProjectScope {
             project: project.clone(),
             account,
+            actor: None,
             actor_role: Some(Role::AccountAdministrator),
             actor_membership: None,
         };

@@ -13,7 +13,7 @@ use crate::invitation::{Invitation, InvitationState};
 use crate::notice::{Notice, NoticeKind};
 use crate::policy;
 use crate::role::Role;
-use crate::store::{Change, Entity, Expectation, InvitationWrite, UserWrite};
+use crate::store::{Change, Expectation, InvitationWrite, Invitee, StoreError, UserWrite};
 use crate::token::InvitationToken;
 use crate::user::User;
 use crate::version::Version;
@@ -226,35 +226,55 @@ impl Roster {
         let now = self.now();
         let scope = self.scope(project, Some(actor)).await?;
         let actor_role = policy::require_manager(scope.actor_role)?;
-        let inviter = self
-            .store()
-            .user(actor)
-            .await?
-            .ok_or(RosterError::NotFound(Entity::User))?;
+        let inviter = scope.actor_user()?;
         let mut change = Change::on_project(scope.project.id, scope.project.version);
-        let mut budgets = self.budgets(&scope, &inviter, now, &mut change).await?;
+        let mut budgets = self.budgets(&scope, inviter, now, &mut change).await?;
 
+        // Sort the rows first, so the store is asked about every address to invite at once.
         let mut seen = HashSet::new();
+        let screened: Vec<Screened<'_>> = requests
+            .iter()
+            .zip(parsed)
+            .map(|(request, email)| match email {
+                Err(error) => Screened::Invalid(error),
+                Ok(email) if !seen.insert(email.canonical()) => Screened::Duplicate,
+                Ok(_) if !actor_role.may_grant(request.role) => Screened::RoleNotAllowed,
+                Ok(email) => Screened::ToInvite(email),
+            })
+            .collect();
+        let addresses: Vec<Email> = screened
+            .iter()
+            .filter_map(|row| match row {
+                Screened::ToInvite(email) => Some((*email).clone()),
+                _ => None,
+            })
+            .collect();
+        let mut invitees = self
+            .store()
+            .invitees(scope.project.id, &addresses)
+            .await?
+            .into_iter();
+
         let mut rows = Vec::with_capacity(requests.len());
         let mut outgoing = Vec::new();
-        for (request, email) in requests.iter().zip(parsed) {
-            let outcome = match email {
-                Err(error) => InviteOutcome::InvalidEmail(error.clone()),
-                Ok(email) if !seen.insert(email.canonical().to_owned()) => InviteOutcome::Duplicate,
-                Ok(_) if !actor_role.may_grant(request.role) => {
-                    InviteOutcome::RoleNotAllowed { role: request.role }
-                }
-                Ok(email) => {
+        for (request, screened) in requests.iter().zip(screened) {
+            let outcome = match screened {
+                Screened::Invalid(error) => InviteOutcome::InvalidEmail(error.clone()),
+                Screened::Duplicate => InviteOutcome::Duplicate,
+                Screened::RoleNotAllowed => InviteOutcome::RoleNotAllowed { role: request.role },
+                Screened::ToInvite(email) => {
+                    let invitee = invitees.next().ok_or_else(|| {
+                        StoreError::backend("the store answered for fewer addresses than asked")
+                    })?;
                     let draft = InviteDraft {
                         scope: &scope,
-                        inviter: &inviter,
+                        inviter,
                         email,
                         role: request.role,
                         language: request.language.as_deref(),
                         now,
                     };
-                    self.plan_row(draft, &mut budgets, &mut change, &mut outgoing)
-                        .await?
+                    self.plan_row(draft, invitee, &mut budgets, &mut change, &mut outgoing)
                 }
             };
             rows.push(InviteRow {
@@ -319,13 +339,14 @@ impl Roster {
         Ok(Some((limit, u64::from(limit).saturating_sub(used))))
     }
 
-    async fn plan_row(
+    fn plan_row(
         &self,
         draft: InviteDraft<'_>,
+        invitee: Invitee,
         budgets: &mut Budgets,
         change: &mut Change,
         outgoing: &mut Vec<Queued>,
-    ) -> Result<InviteOutcome, RosterError> {
+    ) -> InviteOutcome {
         let InviteDraft {
             scope,
             inviter,
@@ -334,24 +355,24 @@ impl Roster {
             language,
             now,
         } = draft;
-        let store = self.store();
-        let user = store.user_by_email(email).await?;
-        if let Some(user) = &user
-            && let Some(membership) = store.membership(scope.project.id, user.id).await?
-        {
-            return Ok(InviteOutcome::AlreadyMember {
+        let Invitee {
+            user,
+            membership,
+            pending: existing,
+        } = invitee;
+        if let (Some(user), Some(membership)) = (&user, membership) {
+            return InviteOutcome::AlreadyMember {
                 user: user.id,
                 role: membership.role,
-            });
+            };
         }
-        let existing = store.pending_invitation(scope.project.id, email).await?;
         let live = existing
             .as_ref()
             .filter(|inv| inv.effective_state(now) == InvitationState::Pending);
         let counted =
             live.is_some_and(|inv| already_counted(inv, inviter.id, budgets.window_start));
         if let Err(limit) = budgets.take(live.is_none(), counted) {
-            return Ok(InviteOutcome::LimitReached(limit));
+            return InviteOutcome::LimitReached(limit);
         }
 
         let token = InvitationToken::generate(self.random());
@@ -448,7 +469,7 @@ impl Roster {
         };
         let notice = notice_for(scope, &invitation, &inviter.email, notice_kind);
         outgoing.push(self.enqueue(change, notice, Some(token.clone()), now));
-        Ok(if refreshed {
+        if refreshed {
             InviteOutcome::Refreshed {
                 invitation,
                 token,
@@ -460,8 +481,16 @@ impl Roster {
                 token,
                 notice: notice_kind,
             }
-        })
+        }
     }
+}
+
+/// A row sorted before the store is asked: settled by the request alone, or to invite.
+enum Screened<'a> {
+    Invalid(&'a EmailError),
+    Duplicate,
+    RoleNotAllowed,
+    ToInvite(&'a Email),
 }
 
 struct InviteDraft<'a> {

@@ -12,7 +12,7 @@ use crate::membership::Membership;
 use crate::notice::NoticeKind;
 use crate::policy;
 use crate::role::Role;
-use crate::store::{Change, Entity, InvitationWrite, MembershipWrite};
+use crate::store::{Change, Entity, InvitationKey, InvitationWrite, MembershipWrite};
 use crate::token::InvitationToken;
 use crate::user::User;
 
@@ -52,11 +52,12 @@ impl Roster {
         id: InvitationId,
     ) -> Result<Plan<Resent>, RosterError> {
         let now = self.now();
-        let (mut invitation, scope, inviter) = self.pending_for_manager(actor, id, now).await?;
+        let (mut invitation, scope, invitee) = self.pending_for_manager(actor, id, now).await?;
+        let inviter = scope.actor_user()?;
         let mut change = Change::on_project(scope.project.id, scope.project.version);
         let window_start = sending_window_start(now);
         if let Some((limit, 0)) = self
-            .inviter_budget(&inviter, window_start, &mut change)
+            .inviter_budget(inviter, window_start, &mut change)
             .await?
             && !already_counted(&invitation, actor, window_start)
         {
@@ -71,7 +72,6 @@ impl Roster {
         invitation.sent_at = now;
         invitation.expires_at = now + self.config().limits.invitation_lifetime;
         invitation.sends += 1;
-        let invitee = self.store().user_by_email(&invitation.email).await?;
         let kind = notice_kind(invitee.as_ref());
         change
             .invitations
@@ -109,8 +109,9 @@ impl Roster {
             .transact(|| {
                 Box::pin(async move {
                     let now = self.now();
-                    let (mut invitation, scope, inviter) =
+                    let (mut invitation, scope, _) =
                         self.pending_for_manager(actor, invitation, now).await?;
+                    let inviter = scope.actor_user()?;
                     let mut change = Change::on_project(scope.project.id, scope.project.version);
                     invitation.state = InvitationState::Revoked;
                     invitation.closed_at = Some(now);
@@ -271,27 +272,24 @@ impl Roster {
     }
 
     /// Reads a pending invitation that `actor` may act on (manage the project, grant its role),
-    /// with its project scope and the actor's user record.
+    /// with its project scope (whose actor is known to exist) and the invitee, if a user.
     async fn pending_for_manager(
         &self,
         actor: UserId,
         id: InvitationId,
         now: DateTime<Utc>,
-    ) -> Result<(Invitation, ProjectScope, User), RosterError> {
-        let store = self.store();
-        let invitation = store
-            .invitation(id)
+    ) -> Result<(Invitation, ProjectScope, Option<User>), RosterError> {
+        let context = self
+            .store()
+            .invitation_context(InvitationKey::Id(id), Some(actor))
             .await?
             .ok_or(RosterError::NotFound(Entity::Invitation))?;
-        let scope = self.scope(invitation.project, Some(actor)).await?;
+        let scope = ProjectScope::new(context.project, Some(actor));
         let actor_role = policy::require_manager(scope.actor_role)?;
-        policy::require_grantable(actor_role, invitation.role)?;
-        policy::require_pending(&invitation, now)?;
-        let actor_user = store
-            .user(actor)
-            .await?
-            .ok_or(RosterError::NotFound(Entity::User))?;
-        Ok((invitation, scope, actor_user))
+        policy::require_grantable(actor_role, context.invitation.role)?;
+        policy::require_pending(&context.invitation, now)?;
+        scope.actor_user()?;
+        Ok((context.invitation, scope, context.invitee))
     }
 
     async fn target_membership(

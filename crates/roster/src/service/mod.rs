@@ -37,8 +37,9 @@ use crate::notifier::Notifier;
 use crate::policy;
 use crate::random::{OsRandom, RandomSource};
 use crate::role::Role;
-use crate::store::{Change, Entity, Store, StoreError};
+use crate::store::{Change, Entity, ProjectContext, Store, StoreError};
 use crate::token::InvitationToken;
+use crate::user::User;
 
 /// The roster service. Cheap to clone (an `Arc` inside), `Send + Sync`: build one at start-up and
 /// share it.
@@ -155,8 +156,33 @@ pub(crate) type Decision<'a, T> =
 pub(crate) struct ProjectScope {
     pub(crate) project: Project,
     pub(crate) account: Account,
+    pub(crate) actor: Option<User>,
     pub(crate) actor_role: Option<Role>,
     pub(crate) actor_membership: Option<Membership>,
+}
+
+impl ProjectScope {
+    /// The scope `context` describes, for `actor` (whose role counts even if their user record
+    /// is missing: an account administrator's rank comes from the account).
+    pub(crate) fn new(context: ProjectContext, actor: Option<UserId>) -> Self {
+        let actor_role = actor.and_then(|actor| {
+            policy::effective_role(&context.account, actor, context.actor_membership.as_ref())
+        });
+        ProjectScope {
+            project: context.project,
+            account: context.account,
+            actor: context.actor,
+            actor_role,
+            actor_membership: context.actor_membership,
+        }
+    }
+
+    /// The acting user's record; `NotFound(User)` if it does not exist.
+    pub(crate) fn actor_user(&self) -> Result<&User, RosterError> {
+        self.actor
+            .as_ref()
+            .ok_or(RosterError::NotFound(Entity::User))
+    }
 }
 
 impl Roster {
@@ -222,31 +248,12 @@ impl Roster {
         project: crate::id::ProjectId,
         actor: Option<UserId>,
     ) -> Result<ProjectScope, RosterError> {
-        let store = self.store();
-        let project = store
-            .project(project)
+        let context = self
+            .store()
+            .project_context(project, actor)
             .await?
             .ok_or(RosterError::NotFound(Entity::Project))?;
-        let account = store
-            .account(project.account)
-            .await?
-            .ok_or(RosterError::NotFound(Entity::Account))?;
-        let (actor_role, actor_membership) = match actor {
-            Some(actor) => {
-                let membership = store.membership(project.id, actor).await?;
-                (
-                    policy::effective_role(&account, actor, membership.as_ref()),
-                    membership,
-                )
-            }
-            None => (None, None),
-        };
-        Ok(ProjectScope {
-            project,
-            account,
-            actor_role,
-            actor_membership,
-        })
+        Ok(ProjectScope::new(context, actor))
     }
 
     /// Reads and decides (through `decide`), applies the change, and on a conflict reads and

@@ -3,17 +3,20 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Plan, Roster};
+use super::{Plan, ProjectScope, Roster};
 use crate::account::{Account, Project};
 use crate::audit::AuditAction;
 use crate::email::Email;
 use crate::error::{Denial, RosterError};
 use crate::id::{InvitationId, UserId};
-use crate::invitation::{Invitation, InvitationState};
+use crate::invitation::InvitationState;
 use crate::membership::Membership;
 use crate::policy;
 use crate::role::Role;
-use crate::store::{Change, Entity, Expectation, InvitationWrite, MembershipWrite, UserWrite};
+use crate::store::{
+    Change, Entity, Expectation, InvitationContext, InvitationKey, InvitationWrite,
+    MembershipWrite, UserWrite,
+};
 use crate::token::InvitationToken;
 use crate::user::{PasswordHash, User};
 use crate::version::Version;
@@ -83,9 +86,10 @@ pub struct Accepted {
 }
 
 impl Roster {
-    async fn open(&self, token: &InvitationToken) -> Result<Invitation, RosterError> {
+    /// The invitation `token` opens, with its project, inviter and invitee.
+    async fn open(&self, token: &InvitationToken) -> Result<InvitationContext, RosterError> {
         self.store()
-            .invitation_by_token(&token.hash())
+            .invitation_context(InvitationKey::Token(token.hash()), None)
             .await?
             .ok_or(RosterError::InvalidToken)
     }
@@ -96,26 +100,23 @@ impl Roster {
     /// away by a resend).
     #[tracing::instrument(skip_all)]
     pub async fn preview(&self, token: &InvitationToken) -> Result<InvitationPreview, RosterError> {
-        let invitation = self.open(token).await?;
-        let scope = self.scope(invitation.project, None).await?;
-        let store = self.store();
-        let inviter = store
-            .user(invitation.invited_by)
-            .await?
-            .ok_or(RosterError::NotFound(Entity::User))?;
-        let registered_user = store
-            .user_by_email(&invitation.email)
-            .await?
-            .is_some_and(|user| user.is_registered());
+        let InvitationContext {
+            invitation,
+            project,
+            inviter,
+            invitee,
+            ..
+        } = self.open(token).await?;
+        let inviter = inviter.ok_or(RosterError::NotFound(Entity::User))?;
         Ok(InvitationPreview {
             invitation: invitation.id,
             state: invitation.effective_state(self.now()),
             email: invitation.email,
-            project_name: scope.project.name,
-            account_name: scope.account.name,
+            project_name: project.project.name,
+            account_name: project.account.name,
             role: invitation.role,
             inviter: inviter.email,
-            registered_user,
+            registered_user: invitee.is_some_and(|user| user.is_registered()),
             expires_at: invitation.expires_at,
         })
     }
@@ -166,13 +167,16 @@ impl Roster {
         password: Option<PasswordHash>,
     ) -> Result<Plan<Accepted>, RosterError> {
         let now = self.now();
-        let store = self.store();
-        let mut invitation = self.open(token).await?;
+        let InvitationContext {
+            mut invitation,
+            project,
+            inviter_membership,
+            invitee,
+            invitee_membership,
+            ..
+        } = self.open(token).await?;
         policy::require_pending(&invitation, now)?;
-        let scope = self.scope(invitation.project, None).await?;
-        let inviter_membership = store
-            .membership(scope.project.id, invitation.invited_by)
-            .await?;
+        let scope = ProjectScope::new(project, None);
         let inviter_role = policy::effective_role(
             &scope.account,
             invitation.invited_by,
@@ -183,8 +187,7 @@ impl Roster {
         }
 
         let mut change = Change::on_project(scope.project.id, scope.project.version);
-        let existing = store.user_by_email(&invitation.email).await?;
-        let user = match (claimed, password, existing) {
+        let user = match (claimed, password, invitee) {
             (Some(claimed), _, Some(user)) if user.id == claimed => {
                 if !user.is_registered() {
                     return Err(RosterError::NotRegistered);
@@ -222,10 +225,11 @@ impl Roster {
                 user
             }
         };
-        if store.membership(scope.project.id, user.id).await?.is_some() {
-            // Most likely a concurrent acceptance of this very invitation committed between our
-            // reads (it writes the membership and closes the invitation together): say so.
-            let current = store.invitation(invitation.id).await?;
+        if invitee_membership.is_some() {
+            // A store whose context is not one snapshot may have read the membership of a
+            // concurrent acceptance of this very invitation (it writes the membership and closes
+            // the invitation together): if so, say the invitation is closed.
+            let current = self.store().invitation(invitation.id).await?;
             if let Some(state) = current
                 .map(|i| i.effective_state(now))
                 .filter(|s| s.is_final())
@@ -276,9 +280,10 @@ impl Roster {
             .transact(|| {
                 Box::pin(async move {
                     let now = self.now();
-                    let mut invitation = self.open(token).await?;
+                    let context = self.open(token).await?;
+                    let mut invitation = context.invitation;
                     policy::require_pending(&invitation, now)?;
-                    let scope = self.scope(invitation.project, None).await?;
+                    let scope = ProjectScope::new(context.project, None);
                     let mut change = Change::on_project(scope.project.id, scope.project.version);
                     invitation.state = InvitationState::Declined;
                     invitation.closed_at = Some(now);

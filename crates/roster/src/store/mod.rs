@@ -13,12 +13,28 @@
 //! Implement [`Store`] and run the conformance suite of the `roster-testkit` crate against it:
 //! one macro call expands to the named tests every adapter must pass. The contract of each method is
 //! on the method; the contract of `apply` is on [`Change`].
+//!
+//! # Composite reads
+//!
+//! A command starts with a few reads that always go together: the project with its account and
+//! the actor ([`Store::project_context`]), an invitation with its project, inviter and invitee
+//! ([`Store::invitation_context`]), or what a project knows about each address of a bulk invite
+//! ([`Store::invitees`]). Each has a default implementation made of the single-record reads, in
+//! an order that keeps the version rule below. A store whose every call costs a round trip
+//! overrides them to read everything at once, ideally from one snapshot; the conformance suite
+//! checks an override against the single-record reads.
+//!
+//! The version rule: every record a decision uses is read *at or after* the moment the project's
+//! version was read. A change guarded by that version then cannot overwrite a newer state of
+//! any of them, since whatever changed them also moved the version.
 
 mod change;
+mod context;
 mod error;
 mod query;
 
 pub use change::{Change, Expectation, InvitationWrite, MembershipWrite, OutboxWrite, UserWrite};
+pub use context::{InvitationContext, InvitationKey, Invitee, ProjectContext};
 pub use error::{Entity, StoreError};
 pub use query::{InvitationQuery, Member, OutboxQuery};
 
@@ -139,6 +155,48 @@ pub trait Store: Send + Sync + 'static {
 
     /// Outbox entries filtered by status and project, in id order, after the cursor.
     async fn outbox(&self, query: &OutboxQuery) -> Result<Vec<OutboxEntry>, StoreError>;
+
+    /// The project with its account, and the acting user (if `actor` is `Some`) with their
+    /// membership in it. `None` if the project or its account does not exist; `actor` and
+    /// `actor_membership` are `None` when absent.
+    ///
+    /// Every record is read at or after the project's version (see the module docs). The
+    /// default reads the project first, then the rest.
+    async fn project_context(
+        &self,
+        project: ProjectId,
+        actor: Option<UserId>,
+    ) -> Result<Option<ProjectContext>, StoreError> {
+        context::project_context(self, project, actor).await
+    }
+
+    /// The invitation `key` finds, with [`Store::project_context`] of its project for `actor`,
+    /// its inviter and its invitee (the user with its canonical address), each with their
+    /// membership. `None` if nothing is found by `key`, or the project is gone.
+    ///
+    /// The invitation and everything else are read at or after the project's version (see the
+    /// module docs). The default finds the invitation, reads the project context, then reads
+    /// the invitation again by id (answering `None` if its token was rotated away from a `key`
+    /// hash meanwhile), then the users and memberships.
+    async fn invitation_context(
+        &self,
+        key: InvitationKey,
+        actor: Option<UserId>,
+    ) -> Result<Option<InvitationContext>, StoreError> {
+        context::invitation_context(self, key, actor).await
+    }
+
+    /// For each address in `emails`, in order: the user with its canonical form, their
+    /// membership in `project`, and the project's stored-`Pending` invitation for it, as
+    /// [`Store::user_by_email`], [`Store::membership`] and [`Store::pending_invitation`] answer.
+    /// The default calls those for each address.
+    async fn invitees(
+        &self,
+        project: ProjectId,
+        emails: &[Email],
+    ) -> Result<Vec<Invitee>, StoreError> {
+        context::invitees(self, project, emails).await
+    }
 
     /// Applies every write of `change` atomically, or none of them. See [`Change`] for the order
     /// of checks and the errors.
