@@ -277,12 +277,12 @@ impl Templates {
     /// Renders the three parts for `vars`, in its language or the nearest one available.
     pub(crate) fn render(&self, vars: &Vars) -> Result<Rendered, TemplateError> {
         let chain = self.chain(vars.language.as_deref());
-        let mut context = vars.context(None);
-        let subject = one_line(&self.render_part(&chain, vars.kind, Part::Subject, &context)?);
-        context = vars.context(Some(&subject));
+        let values = vars.context();
+        let subject = one_line(&self.render_part(&chain, vars.kind, Part::Subject, &values)?);
+        let bodies = minijinja::context! { subject => &subject, ..values };
         Ok(Rendered {
-            text: self.render_part(&chain, vars.kind, Part::Text, &context)?,
-            html: self.render_part(&chain, vars.kind, Part::Html, &context)?,
+            text: self.render_part(&chain, vars.kind, Part::Text, &bodies)?,
+            html: self.render_part(&chain, vars.kind, Part::Html, &bodies)?,
             subject,
         })
     }
@@ -335,26 +335,32 @@ fn format_value(
     value: &Value,
 ) -> Result<(), minijinja::Error> {
     match value.as_str() {
-        Some(text) if *state.auto_escape() == AutoEscape::Html && !value.is_safe() => out
-            .write_str(&escape_html(text))
-            .map_err(|_| minijinja::Error::new(minijinja::ErrorKind::WriteFailure, "output")),
+        Some(text) if *state.auto_escape() == AutoEscape::Html && !value.is_safe() => {
+            escape_html(out, text)
+                .map_err(|_| minijinja::Error::new(minijinja::ErrorKind::WriteFailure, "output"))
+        }
         _ => minijinja::escape_formatter(out, state, value),
     }
 }
 
-fn escape_html(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => escaped.push_str("&amp;"),
-            '<' => escaped.push_str("&lt;"),
-            '>' => escaped.push_str("&gt;"),
-            '"' => escaped.push_str("&quot;"),
-            '\'' => escaped.push_str("&#x27;"),
-            c => escaped.push(c),
-        }
+/// Writes `text` to `out` with every character that matters in HTML text or a quoted attribute
+/// escaped, copying the runs between them whole.
+fn escape_html(out: &mut impl fmt::Write, text: &str) -> fmt::Result {
+    let mut start = 0;
+    for (at, c) in text.char_indices() {
+        let entity = match c {
+            '&' => "&amp;",
+            '<' => "&lt;",
+            '>' => "&gt;",
+            '"' => "&quot;",
+            '\'' => "&#x27;",
+            _ => continue,
+        };
+        out.write_str(&text[start..at])?;
+        out.write_str(entity)?;
+        start = at + c.len_utf8();
     }
-    escaped
+    out.write_str(&text[start..])
 }
 
 fn template_name(language: &str, kind: &str, part: Part) -> String {
@@ -402,7 +408,8 @@ pub(crate) struct Vars {
 }
 
 impl Vars {
-    fn context(&self, subject: Option<&str>) -> Value {
+    /// Every variable but `subject`, which is rendered from them.
+    fn context(&self) -> Value {
         minijinja::context! {
             kind => self.kind,
             to => &self.to,
@@ -416,7 +423,6 @@ impl Vars {
             link => self.link.as_deref(),
             sender => &self.sender,
             language => self.language.as_deref(),
-            subject => subject,
         }
     }
 
