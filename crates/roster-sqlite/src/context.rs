@@ -2,8 +2,10 @@
 //! in one trip to the blocking pool and read inside one transaction, so everything comes from
 //! one snapshot of the file. Blocking: they run on the blocking pool.
 
-use roster::store::{InvitationContext, InvitationKey, Invitee, ProjectContext};
-use roster::{Email, ProjectId, UserId};
+use roster::store::{
+    InvitationContext, InvitationKey, InviteContext, InviteQuery, Invitee, ProjectContext,
+};
+use roster::{ProjectId, UserId};
 use rusqlite::Connection;
 
 use crate::error::DbError;
@@ -91,28 +93,45 @@ pub(crate) fn invitation_context(
     })
 }
 
-pub(crate) fn invitees(
+pub(crate) fn invite_context(
     conn: &Connection,
-    project: ProjectId,
-    emails: &[Email],
-) -> Result<Vec<Invitee>> {
+    query: &InviteQuery,
+) -> Result<Option<InviteContext>> {
     snapshot(conn, |conn| {
-        emails
+        let Some(project) = project_context_in(conn, query.project, Some(query.actor))? else {
+            return Ok(None);
+        };
+        let invitees = query
+            .emails
             .iter()
             .map(|email| {
                 let canonical = email.canonical();
                 let user = read::user_by_email(conn, canonical)?;
                 let membership = match &user {
-                    Some(user) => read::membership(conn, project, user.id)?,
+                    Some(user) => read::membership(conn, query.project, user.id)?,
                     None => None,
                 };
-                let pending = read::pending_invitation(conn, project, canonical)?;
+                let pending = read::pending_invitation(conn, query.project, canonical)?;
                 Ok(Invitee {
                     user,
                     membership,
                     pending,
                 })
             })
-            .collect()
+            .collect::<Result<Vec<_>>>()?;
+        let sent_by_actor = query
+            .sent_since
+            .map(|since| read::count_invitations_sent_by(conn, query.actor, since))
+            .transpose()?;
+        let pending_invitations = query
+            .pending_at
+            .map(|now| read::count_pending_invitations(conn, query.project, now))
+            .transpose()?;
+        Ok(Some(InviteContext {
+            project,
+            invitees,
+            sent_by_actor,
+            pending_invitations,
+        }))
     })
 }

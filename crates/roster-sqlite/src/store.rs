@@ -7,7 +7,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use roster::store::{
-    InvitationContext, InvitationKey, InvitationQuery, Invitee, Member, OutboxQuery, ProjectContext,
+    InvitationContext, InvitationKey, InvitationQuery, InviteContext, InviteQuery, Member,
+    OutboxQuery, ProjectContext,
 };
 use roster::{
     Account, AccountId, AuditEvent, Change, Email, EventId, Invitation, InvitationId, Membership,
@@ -378,14 +379,12 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn invitees(
+    async fn invite_context(
         &self,
-        project: ProjectId,
-        emails: &[Email],
-    ) -> Result<Vec<Invitee>, StoreError> {
-        let emails = emails.to_vec();
+        query: InviteQuery,
+    ) -> Result<Option<InviteContext>, StoreError> {
         self.connections
-            .read(move |conn| context::invitees(conn, project, &emails))
+            .read(move |conn| context::invite_context(conn, &query))
             .await
     }
 

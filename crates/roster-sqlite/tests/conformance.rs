@@ -8,8 +8,8 @@ mod file {
     use async_trait::async_trait;
     use chrono::{DateTime, Utc};
     use roster::store::{
-        InvitationContext, InvitationKey, InvitationQuery, Invitee, Member, OutboxQuery,
-        ProjectContext,
+        InvitationContext, InvitationKey, InvitationQuery, InviteContext, InviteQuery, Member,
+        OutboxQuery, ProjectContext,
     };
     use roster::{
         Account, AccountId, AuditEvent, Change, Email, EventId, Invitation, InvitationId,
@@ -149,12 +149,11 @@ mod file {
         ) -> Result<Option<InvitationContext>, StoreError> {
             self.store.invitation_context(key, actor).await
         }
-        async fn invitees(
+        async fn invite_context(
             &self,
-            project: ProjectId,
-            emails: &[Email],
-        ) -> Result<Vec<Invitee>, StoreError> {
-            self.store.invitees(project, emails).await
+            query: InviteQuery,
+        ) -> Result<Option<InviteContext>, StoreError> {
+            self.store.invite_context(query).await
         }
         async fn apply(&self, change: Change) -> Result<(), StoreError> {
             self.store.apply(change).await

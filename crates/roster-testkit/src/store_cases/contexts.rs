@@ -1,11 +1,13 @@
-//! The composite reads (`project_context`, `invitation_context`, `invitees`) answer exactly what
+//! The composite reads (`project_context`, `invitation_context`, `invite_context`) answer exactly what
 //! the single-record reads answer, and keep the version rule while changes land meanwhile.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::Duration;
-use roster::store::{InvitationContext, InvitationKey, InvitationWrite, Invitee, ProjectContext};
+use roster::store::{
+    InvitationContext, InvitationKey, InvitationWrite, InviteQuery, Invitee, ProjectContext,
+};
 use roster::{
     Change, Email, Entity, Invitation, InvitationId, InvitationState, ProjectId, Store, StoreError,
     UserId, Version,
@@ -276,15 +278,16 @@ async fn token_rotation_moves_the_context(
     assert_eq!(by_new, expected, "by the new token: the single reads");
 }
 
-/// `invitees` answers, in input order, what `user_by_email`, `membership` and
-/// `pending_invitation` answer for each address: an unknown one, the outsider's (user, no
+/// `invite_context` answers `project_context` for the inviter, the counts it is asked for as
+/// `count_invitations_sent_by` and `count_pending_invitations` do (and none it is not asked for),
+/// and, in input order, what `user_by_email`, `membership` and `pending_invitation` answer for
+/// each address: an unknown one, the outsider's (user, no
 /// membership; a declined invitation does not count), the member's (user and membership; a
 /// pending invitation to another project does not count), the invited one (unregistered user
 /// and pending invitation), one with a pending invitation and no user, the same one again,
 /// respellings with the same canonical form, and one whose stored-`Pending` invitation has
-/// expired in effect. An empty list gives an empty answer, an unknown project memberships and
-/// invitations of none.
-pub async fn invitees_match_the_single_reads(store: Arc<dyn Store>) {
+/// expired in effect. An empty list gives no invitees; an unknown project gives `None`.
+pub async fn invite_context_matches_the_single_reads(store: Arc<dyn Store>) {
     let fx = Fixtures::default();
     let world = seed(&*store, &fx).await;
     let other = add_project(&*store, &fx, &world.account).await;
@@ -394,7 +397,35 @@ pub async fn invitees_match_the_single_reads(store: Arc<dyn Store>) {
         .iter()
         .map(|(_, address, _)| address.clone())
         .collect();
-    let answered = store.invitees(project, &emails).await.unwrap();
+    let since = now - Duration::days(1);
+    let query = |emails: Vec<Email>, counted: bool| InviteQuery {
+        project,
+        actor: owner,
+        emails,
+        sent_since: counted.then_some(since),
+        pending_at: counted.then_some(now),
+    };
+    let context = store
+        .invite_context(query(emails.clone(), true))
+        .await
+        .unwrap()
+        .expect("the project exists");
+    assert_eq!(
+        Some(context.project),
+        store.project_context(project, Some(owner)).await.unwrap(),
+        "the project part is the project context for the inviter"
+    );
+    assert_eq!(
+        context.sent_by_actor,
+        Some(store.count_invitations_sent_by(owner, since).await.unwrap()),
+        "invitations sent by the inviter"
+    );
+    assert_eq!(
+        context.pending_invitations,
+        Some(store.count_pending_invitations(project, now).await.unwrap()),
+        "pending invitations of the project"
+    );
+    let answered = context.invitees;
     assert_eq!(answered.len(), asked.len(), "one entry per address asked");
     for ((what, address, expected), entry) in asked.iter().zip(&answered) {
         let single = single_reads(&*store, project, address).await;
@@ -402,18 +433,30 @@ pub async fn invitees_match_the_single_reads(store: Arc<dyn Store>) {
         assert_eq!(entry, expected, "{what} ({address})");
     }
 
-    let none = store.invitees(project, &[]).await.unwrap();
+    let uncounted = store
+        .invite_context(query(Vec::new(), false))
+        .await
+        .unwrap()
+        .expect("the project exists");
     assert!(
-        none.is_empty(),
-        "an empty list gives an empty answer: {none:?}"
+        uncounted.invitees.is_empty(),
+        "an empty list gives no invitees: {:?}",
+        uncounted.invitees
     );
-    let unknown = fx.project_id();
-    let answered = store.invitees(unknown, &emails[..3]).await.unwrap();
-    let mut expected = Vec::new();
-    for address in &emails[..3] {
-        expected.push(single_reads(&*store, unknown, address).await);
-    }
-    assert_eq!(answered, expected, "an unknown project");
+    assert_eq!(
+        (uncounted.sent_by_actor, uncounted.pending_invitations),
+        (None, None),
+        "counts not asked for are not given"
+    );
+    let unknown = InviteQuery {
+        project: fx.project_id(),
+        ..query(emails[..3].to_vec(), true)
+    };
+    assert_eq!(
+        store.invite_context(unknown).await.unwrap(),
+        None,
+        "an unknown project"
+    );
 }
 
 /// A writer applies 500 changes one after another, each expecting the project's version and
@@ -604,7 +647,7 @@ async fn expected_invitation_context(
     }
 }
 
-/// What `invitees` must answer for one address, from the single-record reads.
+/// What `invite_context` must answer for one address, from the single-record reads.
 async fn single_reads(store: &dyn Store, project: ProjectId, address: &Email) -> Invitee {
     let user = store.user_by_email(address).await.unwrap();
     let membership = match &user {

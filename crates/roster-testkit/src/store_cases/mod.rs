@@ -15,7 +15,7 @@
 //! - atomicity: a change that fails on its last write leaves no trace, in reads, indexes,
 //!   counts or versions;
 //! - concurrency: many tasks racing on one project version, or on one uniqueness rule;
-//! - composite reads: `project_context`, `invitation_context` and `invitees` answer what the
+//! - composite reads: `project_context`, `invitation_context` and `invite_context` answer what the
 //!   single-record reads answer, and keep the version rule while changes land.
 
 use chrono::{DateTime, Duration};
@@ -134,7 +134,7 @@ macro_rules! __store_cases {
             // composite reads
             project_context_matches_the_single_reads,
             invitation_context_matches_the_single_reads,
-            invitees_match_the_single_reads,
+            invite_context_matches_the_single_reads,
             invitation_context_never_pairs_an_old_invitation_with_a_newer_version,
         );
     };

@@ -13,7 +13,9 @@ use crate::invitation::{Invitation, InvitationState};
 use crate::notice::{Notice, NoticeKind};
 use crate::policy;
 use crate::role::Role;
-use crate::store::{Change, Expectation, InvitationWrite, Invitee, StoreError, UserWrite};
+use crate::store::{
+    Change, Entity, Expectation, InvitationWrite, InviteQuery, Invitee, StoreError, UserWrite,
+};
 use crate::token::InvitationToken;
 use crate::user::User;
 use crate::version::Version;
@@ -224,57 +226,75 @@ impl Roster {
         parsed: &[Result<Email, EmailError>],
     ) -> Result<Plan<InviteReport>, RosterError> {
         let now = self.now();
-        let scope = self.scope(project, Some(actor)).await?;
+        let limits = &self.config().limits;
+        let window_start = sending_window_start(now);
+
+        // Sort out what the request alone settles, so the store is asked about every address
+        // to invite at once, along with everything else the decision reads.
+        let mut seen = HashSet::new();
+        let screened: Vec<Screened<'_>> = parsed
+            .iter()
+            .map(|email| match email {
+                Err(error) => Screened::Invalid(error),
+                Ok(email) if !seen.insert(email.canonical()) => Screened::Duplicate,
+                Ok(email) => Screened::Asked(email),
+            })
+            .collect();
+        let query = InviteQuery {
+            project,
+            actor,
+            emails: screened
+                .iter()
+                .filter_map(|row| match row {
+                    Screened::Asked(email) => Some((*email).clone()),
+                    _ => None,
+                })
+                .collect(),
+            sent_since: limits.invitations_per_inviter_per_day.map(|_| window_start),
+            pending_at: limits.pending_invitations_per_project.map(|_| now),
+        };
+        let context = self
+            .store()
+            .invite_context(query)
+            .await?
+            .ok_or(RosterError::NotFound(Entity::Project))?;
+        let scope = ProjectScope::new(context.project, Some(actor));
         let actor_role = policy::require_manager(scope.actor_role)?;
         let inviter = scope.actor_user()?;
         let mut change = Change::on_project(scope.project.id, scope.project.version);
-        let mut budgets = self.budgets(&scope, inviter, now, &mut change).await?;
+        let mut budgets = Budgets {
+            per_inviter: self.inviter_budget(inviter, context.sent_by_actor, &mut change)?,
+            pending: match limits.pending_invitations_per_project {
+                Some(limit) => Some((limit, left(limit, context.pending_invitations)?)),
+                None => None,
+            },
+            window_start,
+        };
 
-        // Sort the rows first, so the store is asked about every address to invite at once.
-        let mut seen = HashSet::new();
-        let screened: Vec<Screened<'_>> = requests
-            .iter()
-            .zip(parsed)
-            .map(|(request, email)| match email {
-                Err(error) => Screened::Invalid(error),
-                Ok(email) if !seen.insert(email.canonical()) => Screened::Duplicate,
-                Ok(_) if !actor_role.may_grant(request.role) => Screened::RoleNotAllowed,
-                Ok(email) => Screened::ToInvite(email),
-            })
-            .collect();
-        let addresses: Vec<Email> = screened
-            .iter()
-            .filter_map(|row| match row {
-                Screened::ToInvite(email) => Some((*email).clone()),
-                _ => None,
-            })
-            .collect();
-        let mut invitees = self
-            .store()
-            .invitees(scope.project.id, &addresses)
-            .await?
-            .into_iter();
-
+        let mut invitees = context.invitees.into_iter();
         let mut rows = Vec::with_capacity(requests.len());
         let mut outgoing = Vec::new();
         for (request, screened) in requests.iter().zip(screened) {
             let outcome = match screened {
                 Screened::Invalid(error) => InviteOutcome::InvalidEmail(error.clone()),
                 Screened::Duplicate => InviteOutcome::Duplicate,
-                Screened::RoleNotAllowed => InviteOutcome::RoleNotAllowed { role: request.role },
-                Screened::ToInvite(email) => {
+                Screened::Asked(email) => {
                     let invitee = invitees.next().ok_or_else(|| {
                         StoreError::backend("the store answered for fewer addresses than asked")
                     })?;
-                    let draft = InviteDraft {
-                        scope: &scope,
-                        inviter,
-                        email,
-                        role: request.role,
-                        language: request.language.as_deref(),
-                        now,
-                    };
-                    self.plan_row(draft, invitee, &mut budgets, &mut change, &mut outgoing)
+                    if actor_role.may_grant(request.role) {
+                        let draft = InviteDraft {
+                            scope: &scope,
+                            inviter,
+                            email,
+                            role: request.role,
+                            language: request.language.as_deref(),
+                            now,
+                        };
+                        self.plan_row(draft, invitee, &mut budgets, &mut change, &mut outgoing)
+                    } else {
+                        InviteOutcome::RoleNotAllowed { role: request.role }
+                    }
                 }
             };
             rows.push(InviteRow {
@@ -289,40 +309,14 @@ impl Roster {
         })
     }
 
-    async fn budgets(
-        &self,
-        scope: &ProjectScope,
-        inviter: &User,
-        now: DateTime<Utc>,
-        change: &mut Change,
-    ) -> Result<Budgets, RosterError> {
-        let limits = &self.config().limits;
-        let window_start = sending_window_start(now);
-        let per_inviter = self.inviter_budget(inviter, window_start, change).await?;
-        let pending = match limits.pending_invitations_per_project {
-            Some(limit) => {
-                let used = self
-                    .store()
-                    .count_pending_invitations(scope.project.id, now)
-                    .await?;
-                Some((limit, u64::from(limit).saturating_sub(used)))
-            }
-            None => None,
-        };
-        Ok(Budgets {
-            per_inviter,
-            pending,
-            window_start,
-        })
-    }
-
-    /// What is left of the inviter's daily budget, `None` when unlimited. Adds the inviter's
-    /// version to `change`: it serializes their invitations across projects, so two concurrent
-    /// calls cannot both spend the last unit of the budget.
-    pub(crate) async fn inviter_budget(
+    /// What is left of the inviter's daily budget, `None` when unlimited, given how many
+    /// invitations they sent within the window (`sent`, counted by the store when the limit is
+    /// on). Adds the inviter's version to `change`: it serializes their invitations across
+    /// projects, so two concurrent calls cannot both spend the last unit of the budget.
+    pub(crate) fn inviter_budget(
         &self,
         inviter: &User,
-        window_start: DateTime<Utc>,
+        sent: Option<u64>,
         change: &mut Change,
     ) -> Result<Option<(u32, u64)>, RosterError> {
         let Some(limit) = self.config().limits.invitations_per_inviter_per_day else {
@@ -332,11 +326,7 @@ impl Roster {
             user: inviter.id,
             version: inviter.version,
         });
-        let used = self
-            .store()
-            .count_invitations_sent_by(inviter.id, window_start)
-            .await?;
-        Ok(Some((limit, u64::from(limit).saturating_sub(used))))
+        Ok(Some((limit, left(limit, sent)?)))
     }
 
     fn plan_row(
@@ -485,12 +475,19 @@ impl Roster {
     }
 }
 
-/// A row sorted before the store is asked: settled by the request alone, or to invite.
+/// A row sorted before the store is asked: settled by its address alone, or asked about.
 enum Screened<'a> {
     Invalid(&'a EmailError),
     Duplicate,
-    RoleNotAllowed,
-    ToInvite(&'a Email),
+    Asked(&'a Email),
+}
+
+/// What is left of `limit` once `used` is spent. The store counts whenever a limit is on; a
+/// count missing then is a store breaking its contract, not a reason to stop limiting.
+fn left(limit: u32, used: Option<u64>) -> Result<u64, RosterError> {
+    let used =
+        used.ok_or_else(|| StoreError::backend("the store left out a count it was asked for"))?;
+    Ok(u64::from(limit).saturating_sub(used))
 }
 
 struct InviteDraft<'a> {

@@ -56,9 +56,15 @@ impl Roster {
         let inviter = scope.actor_user()?;
         let mut change = Change::on_project(scope.project.id, scope.project.version);
         let window_start = sending_window_start(now);
-        if let Some((limit, 0)) = self
-            .inviter_budget(inviter, window_start, &mut change)
-            .await?
+        let sent = match self.config().limits.invitations_per_inviter_per_day {
+            Some(_) => Some(
+                self.store()
+                    .count_invitations_sent_by(actor, window_start)
+                    .await?,
+            ),
+            None => None,
+        };
+        if let Some((limit, 0)) = self.inviter_budget(inviter, sent, &mut change)?
             && !already_counted(&invitation, actor, window_start)
         {
             return Err(RosterError::LimitReached(

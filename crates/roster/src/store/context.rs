@@ -4,6 +4,7 @@
 //! single-record reads, so a store need not write them; a store whose calls cost a round trip
 //! (a thread hop, a network exchange) overrides them to read everything at once.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{Store, StoreError};
@@ -54,6 +55,38 @@ pub struct InvitationContext {
     pub invitee: Option<User>,
     /// The invitee's membership in the project.
     pub invitee_membership: Option<Membership>,
+}
+
+/// What [`Store::invite_context`](crate::Store::invite_context) reads for a bulk invite.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InviteQuery {
+    /// The project invited to.
+    pub project: ProjectId,
+    /// The inviting user.
+    pub actor: UserId,
+    /// The addresses to invite, in the order the answer keeps.
+    pub emails: Vec<Email>,
+    /// If set, also count the invitations last sent by `actor` at or after this instant, in any
+    /// project and any state (the per-inviter limit).
+    pub sent_since: Option<DateTime<Utc>>,
+    /// If set, also count the invitations of `project` pending in effect at this instant (the
+    /// per-project limit).
+    pub pending_at: Option<DateTime<Utc>>,
+}
+
+/// Everything a bulk invite decides on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InviteContext {
+    /// The project, its account, and the inviting user with their membership.
+    pub project: ProjectContext,
+    /// One entry per address of the query, in its order.
+    pub invitees: Vec<Invitee>,
+    /// As [`Store::count_invitations_sent_by`](crate::Store::count_invitations_sent_by) answers
+    /// for the query's `sent_since`; `None` when that is `None`.
+    pub sent_by_actor: Option<u64>,
+    /// As [`Store::count_pending_invitations`](crate::Store::count_pending_invitations) answers
+    /// for the query's `pending_at`; `None` when that is `None`.
+    pub pending_invitations: Option<u64>,
 }
 
 /// What a project knows about one address: the user with it, their membership, and the
@@ -140,24 +173,39 @@ pub(super) async fn invitation_context<S: Store + ?Sized>(
     }))
 }
 
-pub(super) async fn invitees<S: Store + ?Sized>(
+pub(super) async fn invite_context<S: Store + ?Sized>(
     store: &S,
-    project: ProjectId,
-    emails: &[Email],
-) -> Result<Vec<Invitee>, StoreError> {
-    let mut invitees = Vec::with_capacity(emails.len());
-    for email in emails {
+    query: InviteQuery,
+) -> Result<Option<InviteContext>, StoreError> {
+    let Some(project) = project_context(store, query.project, Some(query.actor)).await? else {
+        return Ok(None);
+    };
+    let mut invitees = Vec::with_capacity(query.emails.len());
+    for email in &query.emails {
         let user = store.user_by_email(email).await?;
         let membership = match &user {
-            Some(user) => store.membership(project, user.id).await?,
+            Some(user) => store.membership(query.project, user.id).await?,
             None => None,
         };
-        let pending = store.pending_invitation(project, email).await?;
+        let pending = store.pending_invitation(query.project, email).await?;
         invitees.push(Invitee {
             user,
             membership,
             pending,
         });
     }
-    Ok(invitees)
+    let sent_by_actor = match query.sent_since {
+        Some(since) => Some(store.count_invitations_sent_by(query.actor, since).await?),
+        None => None,
+    };
+    let pending_invitations = match query.pending_at {
+        Some(now) => Some(store.count_pending_invitations(query.project, now).await?),
+        None => None,
+    };
+    Ok(Some(InviteContext {
+        project,
+        invitees,
+        sent_by_actor,
+        pending_invitations,
+    }))
 }

@@ -18,8 +18,9 @@
 //!
 //! A command starts with a few reads that always go together: the project with its account and
 //! the actor ([`Store::project_context`]), an invitation with its project, inviter and invitee
-//! ([`Store::invitation_context`]), or what a project knows about each address of a bulk invite
-//! ([`Store::invitees`]). Each has a default implementation made of the single-record reads, in
+//! ([`Store::invitation_context`]), or all of a bulk invite's reads: the project context, what
+//! the project knows about each address, and the counts its limits need
+//! ([`Store::invite_context`]). Each has a default implementation made of the single-record reads, in
 //! an order that keeps the version rule below. A store whose every call costs a round trip
 //! overrides them to read everything at once, ideally from one snapshot; the conformance suite
 //! checks an override against the single-record reads.
@@ -34,7 +35,9 @@ mod error;
 mod query;
 
 pub use change::{Change, Expectation, InvitationWrite, MembershipWrite, OutboxWrite, UserWrite};
-pub use context::{InvitationContext, InvitationKey, Invitee, ProjectContext};
+pub use context::{
+    InvitationContext, InvitationKey, InviteContext, InviteQuery, Invitee, ProjectContext,
+};
 pub use error::{Entity, StoreError};
 pub use query::{InvitationQuery, Member, OutboxQuery};
 
@@ -186,16 +189,19 @@ pub trait Store: Send + Sync + 'static {
         context::invitation_context(self, key, actor).await
     }
 
-    /// For each address in `emails`, in order: the user with its canonical form, their
-    /// membership in `project`, and the project's stored-`Pending` invitation for it, as
-    /// [`Store::user_by_email`], [`Store::membership`] and [`Store::pending_invitation`] answer.
-    /// The default calls those for each address.
-    async fn invitees(
+    /// Everything a bulk invite decides on: [`Store::project_context`] for `query.actor`; for
+    /// each address of `query.emails`, in order, the user with its canonical form, their
+    /// membership in the project and the project's stored-`Pending` invitation for it (as
+    /// [`Store::user_by_email`], [`Store::membership`] and [`Store::pending_invitation`] answer);
+    /// and the counts the query asks for. `None` if the project or its account does not exist.
+    ///
+    /// Everything is read at or after the project's version (see the module docs). The default
+    /// reads the project context first, then each address, then the counts.
+    async fn invite_context(
         &self,
-        project: ProjectId,
-        emails: &[Email],
-    ) -> Result<Vec<Invitee>, StoreError> {
-        context::invitees(self, project, emails).await
+        query: InviteQuery,
+    ) -> Result<Option<InviteContext>, StoreError> {
+        context::invite_context(self, query).await
     }
 
     /// Applies every write of `change` atomically, or none of them. See [`Change`] for the order
