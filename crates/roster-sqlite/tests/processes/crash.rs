@@ -29,9 +29,10 @@ use crate::support::{
     runtime, say, seed, service, start, test_name,
 };
 
-/// Rows of each bulk invite: one transaction writing 4,000 rows (users, invitations, outbox
-/// entries, audit events), long enough to be caught in the act, short enough for a quick test.
-const ROWS: usize = 1_000;
+/// Rows of each bulk invite: one transaction writing 40,000 rows (users, invitations, outbox
+/// entries, audit events), about a second of writing even in a debug build, so a kill lands in
+/// the middle of it.
+const ROWS: usize = 10_000;
 
 /// Read page size when counting what a round left.
 const PAGE: usize = 500;
