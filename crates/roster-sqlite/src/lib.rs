@@ -37,7 +37,12 @@
 //!   same file queue on SQLite's lock instead, for up to the busy timeout.
 //! - **A small pool of reader connections** (4 by default) serves reads. Under WAL a reader sees
 //!   the last committed state and neither blocks nor waits for the writer, so reads go on while
-//!   a change commits. Each read is one statement: one consistent snapshot.
+//!   a change commits. Each single read is one statement, and each composite read
+//!   ([`Store::project_context`](roster::Store::project_context),
+//!   [`Store::invitation_context`](roster::Store::invitation_context),
+//!   [`Store::invite_context`](roster::Store::invite_context)) runs its statements inside one
+//!   read transaction: one consistent snapshot, and one trip to the blocking pool for all that
+//!   a command reads before it decides.
 //! - **In memory** ([`SqliteStore::open_in_memory`]) there is one connection for everything,
 //!   because each in-memory connection would see its own, empty database.
 //!
@@ -60,8 +65,10 @@
 //! membership per (project, user), one user per canonical address, and foreign keys (enforced)
 //! from a membership to its project and user and from an invitation to its project. Violations
 //! become the contract's errors: `AlreadyExists` for the entity written, `NotFound(Project)` /
-//! `NotFound(User)` for a missing parent. A database still busy after the busy timeout (another process holding the
-//! write lock) is a retryable `StoreError::Backend`; any other SQLite failure a permanent one.
+//! `NotFound(User)` for a missing parent. A database still busy after the busy timeout (another
+//! process holding the write lock) is a retryable `StoreError::Backend`; any other SQLite
+//! failure a permanent one. Updates of invitations and outbox entries write only the columns
+//! that changed, so they leave alone the indexes that do not involve them.
 //!
 //! ## Settings
 //!

@@ -27,6 +27,10 @@ use crate::{context, migrate, read, write};
 /// that updates name (see `update`), so none is re-prepared.
 const STATEMENT_CACHE: usize = 64;
 
+/// The most addresses an invite may ask about and still read through an idle writer (see
+/// `Connections::read_short`): a few dozen index lookups.
+const SHORT_INVITE: usize = 16;
+
 /// A [`Store`] in one SQLite file: durable, with no server to run, safe to share between tasks,
 /// connections and processes.
 ///
@@ -365,7 +369,7 @@ impl Store for SqliteStore {
         actor: Option<UserId>,
     ) -> Result<Option<ProjectContext>, StoreError> {
         self.connections
-            .read(move |conn| context::project_context(conn, project, actor))
+            .read_short(move |conn| context::project_context(conn, project, actor))
             .await
     }
 
@@ -375,7 +379,7 @@ impl Store for SqliteStore {
         actor: Option<UserId>,
     ) -> Result<Option<InvitationContext>, StoreError> {
         self.connections
-            .read(move |conn| context::invitation_context(conn, key, actor))
+            .read_short(move |conn| context::invitation_context(conn, key, actor))
             .await
     }
 
@@ -383,9 +387,14 @@ impl Store for SqliteStore {
         &self,
         query: InviteQuery,
     ) -> Result<Option<InviteContext>, StoreError> {
-        self.connections
-            .read(move |conn| context::invite_context(conn, &query))
-            .await
+        // A long bulk invite reads on a reader: other changes may be waiting for the writer.
+        let short = query.emails.len() <= SHORT_INVITE;
+        let work = move |conn: &Connection| context::invite_context(conn, &query);
+        if short {
+            self.connections.read_short(work).await
+        } else {
+            self.connections.read(work).await
+        }
     }
 
     async fn apply(&self, change: Change) -> Result<(), StoreError> {
