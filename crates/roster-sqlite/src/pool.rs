@@ -2,7 +2,8 @@
 //!
 //! One writer connection, behind an async mutex, applies every change; a fixed set of reader
 //! connections, handed out under a semaphore, serves reads. The short reads a command makes
-//! before it writes use the writer instead when it is idle (see `Connections::read_short`). Waiting for either happens in the
+//! before it writes use the writer instead when it is idle (see
+//! `Connections::read_short`). Waiting for either happens in the
 //! async world (no thread is parked while a task queues), and the SQLite call itself runs on
 //! Tokio's blocking pool, so a slow `fsync` never stalls the runtime's workers.
 //!
@@ -78,7 +79,8 @@ impl Connections {
     /// changes in the writer's cache: read on a reader, they would be read from the file twice
     /// (a reader starting after another connection's commit also drops its whole cache). Taking
     /// the writer only when idle, and only for short work, delays a change arriving meanwhile
-    /// by microseconds.
+    /// by the time the work takes plus the wait for a blocking-pool thread, normally
+    /// microseconds.
     pub(crate) async fn read_short<T, F>(&self, work: F) -> Result<T, StoreError>
     where
         T: Send + 'static,

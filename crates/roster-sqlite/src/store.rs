@@ -23,9 +23,9 @@ use crate::options::{JournalMode, SqliteOptions};
 use crate::pool::Connections;
 use crate::{context, migrate, read, write};
 
-/// Prepared statements kept per connection: more than the fixed ones plus the few column sets
-/// that updates name (see `update`), so none is re-prepared.
-const STATEMENT_CACHE: usize = 64;
+/// Prepared statements kept per connection, least recently used dropped first: the 40-odd fixed
+/// ones and room for the column sets that updates name (see `update`; a dozen in practice).
+const STATEMENT_CACHE: usize = 128;
 
 /// The most addresses an invite may ask about and still read through an idle writer (see
 /// `Connections::read_short`): a few dozen index lookups.

@@ -9,7 +9,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use roster::store::{InvitationQuery, Member, OutboxQuery, UserWrite};
+use roster::store::{
+    InvitationContext, InvitationKey, InvitationQuery, InviteContext, InviteQuery, Member,
+    OutboxQuery, ProjectContext, UserWrite,
+};
 use roster::{
     Account, AccountId, AuditEvent, Change, Email, EventId, Invitation, InvitationId, Membership,
     NoticeId, OutboxEntry, PasswordHash, Project, ProjectId, Role, Store, StoreError, TokenHash,
@@ -21,9 +24,11 @@ use roster::{
 type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
 
 /// Long enough for a task released at the same moment to reach the same point meanwhile.
-const PAUSE: Duration = Duration::from_millis(1);
+pub(super) const PAUSE: Duration = Duration::from_millis(1);
 
-/// Delegates every call to the store under test after a short pause.
+/// Delegates every call to the store under test after a short pause. It forwards every method,
+/// the composite reads included, so races run the store's own versions of them rather than the
+/// trait's defaults over its single reads.
 pub(crate) struct Dawdling {
     inner: Arc<dyn Store>,
     created_users: Mutex<Vec<User>>,
@@ -115,6 +120,9 @@ impl Store for Dawdling {
     delegate!(fn outbox_entry(&self, id: NoticeId) -> Option<OutboxEntry>);
     delegate!(fn due_notices(&self, now: DateTime<Utc>, limit: usize) -> Vec<OutboxEntry>);
     delegate!(ref fn outbox(&self, query: &OutboxQuery) -> Vec<OutboxEntry>);
+    delegate!(fn project_context(&self, project: ProjectId, actor: Option<UserId>) -> Option<ProjectContext>);
+    delegate!(fn invitation_context(&self, key: InvitationKey, actor: Option<UserId>) -> Option<InvitationContext>);
+    delegate!(fn invite_context(&self, query: InviteQuery) -> Option<InviteContext>);
 
     fn apply<'life0, 'async_trait>(&'life0 self, change: Change) -> StoreFuture<'async_trait, ()>
     where

@@ -14,7 +14,7 @@ use roster_memory::Failure;
 use super::harness::{HangingNotifier, World, email, new_user};
 
 /// Longer than any first backoff (at most `DeliveryPolicy::initial_backoff`, 30 s by default).
-const PAST_BACKOFF: i64 = 31;
+pub(super) const PAST_BACKOFF: i64 = 31;
 
 fn report(delivered: usize, retrying: usize, failed: usize, cancelled: usize) -> DeliveryReport {
     DeliveryReport {

@@ -4,13 +4,16 @@
 
 use std::sync::Arc;
 
+use chrono::Duration;
 use roster::{
-    Acceptance, Accepted, AuditAction, Denial, InvitationState, InviteOutcome, InviteRequest,
-    Limits, Project, Role, Roster, RosterError, Store, User,
+    Acceptance, Accepted, AuditAction, DeliveryStatus, Denial, InvitationState, InviteOutcome,
+    InviteRequest, Limits, Project, Role, Roster, RosterError, Store, User,
 };
+use roster_memory::Failure;
 use tokio::sync::Barrier;
 
-use super::dawdle::Dawdling;
+use super::dawdle::{Dawdling, PAUSE};
+use super::delivery::PAST_BACKOFF;
 use super::harness::{PASSWORD, World, email, new_user, sent};
 
 /// A world on the store under test, slowed down so that racing commands interleave.
@@ -485,6 +488,68 @@ pub async fn accepting_declining_and_revoking_at_once_leave_one_outcome(store: A
             .count();
         assert_eq!(closings, 1, "round {round}: closing events audited");
     }
+}
+
+/// 8 delivery passes at once (started one store call apart) over one notice made due again by a
+/// temporary failure: exactly one of them leases and sends it, so the invitee gets exactly one
+/// more email, whose link works; the entry ends `Delivered` with exactly one more attempt.
+pub async fn many_delivery_passes_at_once_send_each_notice_once(store: Arc<dyn Store>) {
+    let world = racing(store);
+    let (admin, project) = world.admin_with_project().await;
+    world.notifier.fail_with(Failure::Temporary);
+    let (invitation, _) = world
+        .send(admin.id, project.id, "ann@example.com", Role::User)
+        .await;
+    let queued = world
+        .notices(admin.id, project.id, Some(DeliveryStatus::Queued))
+        .await;
+    assert_eq!(queued.len(), 1, "the failed notice waits: {queued:?}");
+    let entry = queued[0].clone();
+    assert_eq!(entry.notice.invitation, invitation.id);
+    world.notifier.succeed();
+    world.advance(Duration::seconds(PAST_BACKOFF));
+    let ann = email("ann@example.com");
+    let before = world.notifier.messages_to(&ann).len();
+
+    let results = all_at_once(8, |i| {
+        let roster = world.roster.clone();
+        async move {
+            // One store call apart, so that later passes read the entry while an earlier one
+            // is between its reads and its write; released together, they would all read it
+            // side by side before any of them writes.
+            tokio::time::sleep(PAUSE * u32::try_from(i).expect("few passes")).await;
+            roster.deliver_due().await
+        }
+    })
+    .await;
+    let delivered: usize = results
+        .iter()
+        .map(|r| r.as_ref().expect("every pass succeeds").delivered)
+        .sum();
+    assert_eq!(delivered, 1, "passes reporting the delivery: {results:?}");
+    let messages = world.notifier.messages_to(&ann);
+    assert_eq!(
+        messages.len(),
+        before + 1,
+        "emails for the notice: {messages:?}"
+    );
+    assert_eq!(messages[before].id, entry.id, "the email is the notice's");
+    let stored = world
+        .store
+        .outbox_entry(entry.id)
+        .await
+        .expect("store reads")
+        .expect("the entry exists");
+    assert_eq!(
+        (stored.status, stored.attempts),
+        (DeliveryStatus::Delivered, entry.attempts + 1),
+        "the entry after the passes: {stored:?}"
+    );
+    let token = messages[before]
+        .token
+        .clone()
+        .expect("an invitation carries a link");
+    assert!(world.opens(&token).await, "the link delivered works");
 }
 
 /// Whether `action` records `invitation` being accepted, declined or revoked.

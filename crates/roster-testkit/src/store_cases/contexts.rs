@@ -1,23 +1,25 @@
 //! The composite reads (`project_context`, `invitation_context`, `invite_context`) answer exactly what
 //! the single-record reads answer, and keep the version rule while changes land meanwhile.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::Duration;
 use roster::store::{
-    InvitationContext, InvitationKey, InvitationWrite, InviteQuery, Invitee, ProjectContext,
+    InvitationContext, InvitationKey, InvitationWrite, InviteContext, InviteQuery, Invitee,
+    MembershipWrite, ProjectContext,
 };
 use roster::{
-    Change, Email, Entity, Invitation, InvitationId, InvitationState, ProjectId, Store, StoreError,
-    UserId, Version,
+    Change, Email, Entity, Invitation, InvitationId, InvitationState, Membership, ProjectId, Store,
+    StoreError, UserId, Version,
 };
 use tokio::sync::Barrier;
 
 use super::{add_project, apply_ok, project_version, seed};
 use crate::fixtures::{Fixtures, email};
 
-/// How many changes the writer of the concurrency case applies while the readers read.
+/// How many changes the writer of a concurrency case applies while the readers read.
 const CHANGES: u64 = 500;
 
 /// How many tasks read while the writer writes.
@@ -568,6 +570,292 @@ async fn bump_sends(store: &dyn Store, invitation: &Invitation) -> Version {
         };
         match store.apply(change).await {
             Ok(()) => return next,
+            Err(StoreError::Conflict(Entity::Project)) => tokio::task::yield_now().await,
+            Err(error) => panic!("the writer's change was refused: {error:?}"),
+        }
+    }
+    panic!("the writer lost {MAX_ATTEMPTS} times in a row");
+}
+
+/// How many invitations the writer of the `invite_context` concurrency case inserts, one per
+/// change. Fewer than the other cases' changes: every read asks about every address, so the case
+/// costs the square of this, and on SQLite in memory (one connection) reads hold up the writer.
+/// A store reading in the wrong order still fails on almost every run.
+const INVITED: u64 = 100;
+
+/// A writer applies 100 changes one after another, each expecting the project's version and
+/// inserting a pending invitation, sent by the owner, for the address numbered with the version
+/// the change moves the project to, while 4 readers call `invite_context` for all 100 addresses
+/// (counts included) in a loop: every answer that carries version `v` has the pending invitation
+/// of each address numbered `v` or less, and counts at least that many more pending invitations
+/// of the project and sent by the owner than there were before the writer. A store that reads
+/// the addresses or the counts before the version, outside one snapshot, answers some version
+/// `v` without the invitation of address `v`, or with counts from before it, and fails (almost
+/// always: it is a race).
+pub async fn invite_context_never_pairs_old_invitees_with_a_newer_version(store: Arc<dyn Store>) {
+    let fx = Fixtures::default();
+    let world = seed(&*store, &fx).await;
+    let (now, project, owner) = (world.now, world.project.id, world.owner.id);
+    let since = now - Duration::days(1);
+    // Address i (counted from 1) is invited by the change moving the version from v0 + i - 1.
+    let v0 = project_version(&*store, project).await;
+    let invitations: Arc<Vec<Invitation>> = Arc::new(
+        (0..INVITED)
+            .map(|_| fx.invitation(now, project, fx.email(), owner, &fx.token()))
+            .collect(),
+    );
+    let query = InviteQuery {
+        project,
+        actor: owner,
+        emails: invitations.iter().map(|i| i.email.clone()).collect(),
+        sent_since: Some(since),
+        pending_at: Some(now),
+    };
+    let before = Counts {
+        pending: store.count_pending_invitations(project, now).await.unwrap(),
+        sent: store.count_invitations_sent_by(owner, since).await.unwrap(),
+    };
+
+    let check = {
+        let invitations = invitations.clone();
+        move |context: InviteContext, read: &str| {
+            check_invitees(&context, &invitations, v0, before, read);
+        }
+    };
+    let read = {
+        let query = query.clone();
+        move |store: Arc<dyn Store>| {
+            let query = query.clone();
+            async move {
+                store
+                    .invite_context(query)
+                    .await
+                    .unwrap()
+                    .expect("the project exists")
+            }
+        }
+    };
+    let writer = {
+        let invitations = invitations.clone();
+        move |version: Version| {
+            let index = usize::try_from(version.0 - v0.0).expect("a small index");
+            Change {
+                invitations: vec![InvitationWrite::Insert(invitations[index].clone())],
+                ..Change::on_project(project, version)
+            }
+        }
+    };
+    let last = race(&store, project, INVITED, writer, read, check.clone()).await;
+
+    assert_eq!(last, Version(v0.0 + INVITED), "every change applied once");
+    let context = store
+        .invite_context(query)
+        .await
+        .unwrap()
+        .expect("the project exists");
+    check(context.clone(), "after the writer");
+    assert_eq!(
+        (context.pending_invitations, context.sent_by_actor),
+        (Some(before.pending + INVITED), Some(before.sent + INVITED)),
+        "after the writer: the counts"
+    );
+}
+
+/// What `invite_context` counted before the writer of the concurrency case started.
+#[derive(Debug, Clone, Copy)]
+struct Counts {
+    /// Pending invitations of the project.
+    pending: u64,
+    /// Invitations sent by the inviter.
+    sent: u64,
+}
+
+/// Checks one `invite_context` answer of the concurrency case: the invitation of every address
+/// numbered up to the version it carries (counted from `v0`) is there, and so are as many more
+/// pending and sent invitations than `before`.
+fn check_invitees(
+    context: &InviteContext,
+    invitations: &[Invitation],
+    v0: Version,
+    before: Counts,
+    read: &str,
+) {
+    let version = context.project.project.version;
+    assert_eq!(
+        context.invitees.len(),
+        invitations.len(),
+        "{read}: one entry per address asked"
+    );
+    let landed = version.0 - v0.0;
+    let inserted = usize::try_from(landed).expect("a small count");
+    for (number, (entry, invitation)) in context.invitees.iter().zip(invitations).enumerate() {
+        if number < inserted {
+            assert_eq!(
+                entry.pending.as_ref(),
+                Some(invitation),
+                "{read}: the invitation of address {} predates the version it came with \
+                 ({version:?})",
+                number + 1
+            );
+        }
+    }
+    let counts = (context.pending_invitations, context.sent_by_actor);
+    let (pending, sent) = (
+        counts.0.expect("the pending count was asked for"),
+        counts.1.expect("the sent count was asked for"),
+    );
+    assert!(
+        pending >= before.pending + landed && sent >= before.sent + landed,
+        "{read}: the counts (pending {pending}, sent {sent}) predate the version they came with \
+         ({version:?}, {landed} invitations after {before:?})"
+    );
+}
+
+/// A writer applies 500 changes one after another, each expecting the project's version and
+/// setting the member's membership `since` to as many seconds after the world's start as the
+/// version the change moves the project to, while 4 readers call `project_context` for the
+/// member in a loop: every context pairs a membership with a version no newer than it (`since`
+/// at least version seconds after the start). A store that reads the membership before the
+/// version, outside one snapshot, pairs an old membership with a newer version and fails (almost
+/// always: it is a race).
+pub async fn project_context_never_pairs_an_old_membership_with_a_newer_version(
+    store: Arc<dyn Store>,
+) {
+    let fx = Fixtures::default();
+    let world = seed(&*store, &fx).await;
+    let (project, member) = (world.project.id, world.member.id);
+    let origin = world.now;
+    let since = move |version: Version| {
+        origin + Duration::seconds(i64::try_from(version.0).expect("a small version"))
+    };
+    let check = move |context: ProjectContext, read: &str| {
+        let version = context.project.version;
+        let membership = context
+            .actor_membership
+            .unwrap_or_else(|| panic!("{read}: the member's membership vanished"));
+        assert!(
+            membership.since >= since(version),
+            "{read}: the membership (since {}) predates the version it came with ({version:?})",
+            membership.since
+        );
+    };
+    // The seeded membership begins at the start, so the check holds from the first read.
+    let v0 = project_version(&*store, project).await;
+    assert_eq!(
+        world.member_membership.since,
+        since(v0),
+        "the case's setup: since matches the version"
+    );
+    let read = move |store: Arc<dyn Store>| async move {
+        store
+            .project_context(project, Some(member))
+            .await
+            .unwrap()
+            .expect("the project exists")
+    };
+    let writer = {
+        let membership = world.member_membership.clone();
+        move |version: Version| Change {
+            memberships: vec![MembershipWrite::Update(Membership {
+                since: since(version.next()),
+                ..membership.clone()
+            })],
+            ..Change::on_project(project, version)
+        }
+    };
+    let last = race(&store, project, CHANGES, writer, read, check).await;
+
+    assert_eq!(last, Version(v0.0 + CHANGES), "every change applied once");
+    let context = store
+        .project_context(project, Some(member))
+        .await
+        .unwrap()
+        .expect("the project exists");
+    assert_eq!(
+        (
+            context.project.version,
+            context.actor_membership.map(|m| m.since)
+        ),
+        (last, Some(since(last))),
+        "after the writer: since and version agree"
+    );
+}
+
+/// Runs the writer and the readers of a concurrency case, released together: the writer applies
+/// `changes` changes of `project` one after another, each built by `change` for the version it
+/// expects (read again after a conflict); [`READERS`] tasks each call `read` over and over,
+/// passing every answer (and a name for it) to `check`, up to a read begun after the writer
+/// finished. Returns the version the last change moved the project to.
+async fn race<W, R, Fut, T, C>(
+    store: &Arc<dyn Store>,
+    project: ProjectId,
+    changes: u64,
+    change: W,
+    read: R,
+    check: C,
+) -> Version
+where
+    W: Fn(Version) -> Change + Send + Sync + 'static,
+    R: Fn(Arc<dyn Store>) -> Fut + Clone + Send + 'static,
+    Fut: Future<Output = T> + Send,
+    T: Send,
+    C: Fn(T, &str) + Clone + Send + 'static,
+{
+    let done = Arc::new(AtomicBool::new(false));
+    let start = Arc::new(Barrier::new(READERS + 1));
+    let tasks: Vec<_> = (0..READERS)
+        .map(|reader| {
+            let (done, start) = (done.clone(), start.clone());
+            let (read, store, check) = (read.clone(), store.clone(), check.clone());
+            tokio::spawn(async move {
+                start.wait().await;
+                let mut reads = 0_u64;
+                loop {
+                    let finished = done.load(Ordering::Acquire);
+                    let answer = read(store.clone()).await;
+                    check(answer, &format!("reader {reader}, read {reads}"));
+                    reads += 1;
+                    if finished {
+                        return;
+                    }
+                    // Memory-backed stores never yield: let the writer's task run here too.
+                    tokio::task::yield_now().await;
+                }
+            })
+        })
+        .collect();
+    let writer = {
+        let (store, done) = (store.clone(), done.clone());
+        tokio::spawn(async move {
+            start.wait().await;
+            let mut last = None;
+            for _ in 0..changes {
+                last = Some(apply_next(&*store, project, &change).await);
+                // Let readers sharing this worker run between changes.
+                tokio::task::yield_now().await;
+            }
+            done.store(true, Ordering::Release);
+            last.expect("at least one change")
+        })
+    };
+    let last = writer.await.expect("the writer panicked");
+    for task in tasks {
+        task.await.expect("a reader panicked");
+    }
+    last
+}
+
+/// Applies the change `change` builds for the project's current version, reading the version
+/// again after a conflict; returns the version the change moved the project to.
+async fn apply_next(
+    store: &dyn Store,
+    project: ProjectId,
+    change: impl Fn(Version) -> Change,
+) -> Version {
+    for _ in 0..MAX_ATTEMPTS {
+        let version = project_version(store, project).await;
+        match store.apply(change(version)).await {
+            Ok(()) => return version.next(),
             Err(StoreError::Conflict(Entity::Project)) => tokio::task::yield_now().await,
             Err(error) => panic!("the writer's change was refused: {error:?}"),
         }

@@ -136,6 +136,8 @@ macro_rules! __store_cases {
             invitation_context_matches_the_single_reads,
             invite_context_matches_the_single_reads,
             invitation_context_never_pairs_an_old_invitation_with_a_newer_version,
+            invite_context_never_pairs_old_invitees_with_a_newer_version,
+            project_context_never_pairs_an_old_membership_with_a_newer_version,
         );
     };
 }

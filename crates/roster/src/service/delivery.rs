@@ -295,6 +295,15 @@ impl Roster {
     async fn plan_lease(&self, id: NoticeId) -> Result<Plan<Lease>, RosterError> {
         let now = self.now();
         let store = self.store();
+        let Some(found) = store.outbox_entry(id).await? else {
+            return Ok(Plan::new(Change::default(), Lease::Gone));
+        };
+        let project = store
+            .project(found.notice.project)
+            .await?
+            .ok_or(RosterError::NotFound(Entity::Project))?;
+        // Read again now that the version is known: a lease taken by another worker between the
+        // first read and the version would otherwise be taken a second time.
         let Some(mut entry) = store.outbox_entry(id).await? else {
             return Ok(Plan::new(Change::default(), Lease::Gone));
         };
@@ -302,10 +311,6 @@ impl Roster {
             // Someone else took it meanwhile.
             return Ok(Plan::new(Change::default(), Lease::Gone));
         }
-        let project = store
-            .project(entry.notice.project)
-            .await?
-            .ok_or(RosterError::NotFound(Entity::Project))?;
         let mut change = Change::on_project(project.id, project.version);
         let mut token = None;
         if entry.notice.kind.carries_link() {
@@ -350,12 +355,19 @@ impl Roster {
         notice: NoticeId,
     ) -> Result<DeliveryReport, RosterError> {
         let store = self.store();
+        let project = store
+            .outbox_entry(notice)
+            .await?
+            .ok_or(RosterError::NotFound(Entity::OutboxEntry))?
+            .notice
+            .project;
+        let scope = self.scope(project, Some(actor)).await?;
+        policy::require_manager(scope.actor_role)?;
+        // Read again after the version, which guards the change below.
         let mut entry = store
             .outbox_entry(notice)
             .await?
             .ok_or(RosterError::NotFound(Entity::OutboxEntry))?;
-        let scope = self.scope(entry.notice.project, Some(actor)).await?;
-        policy::require_manager(scope.actor_role)?;
         if entry.status != DeliveryStatus::Failed {
             return Err(RosterError::NoticeNotRetryable);
         }

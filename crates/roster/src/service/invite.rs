@@ -253,6 +253,7 @@ impl Roster {
             sent_since: limits.invitations_per_inviter_per_day.map(|_| window_start),
             pending_at: limits.pending_invitations_per_project.map(|_| now),
         };
+        let asked = query.emails.len();
         let context = self
             .store()
             .invite_context(query)
@@ -271,6 +272,13 @@ impl Roster {
             window_start,
         };
 
+        if context.invitees.len() != asked {
+            return Err(StoreError::backend(format!(
+                "the store answered for {} addresses, asked about {asked}",
+                context.invitees.len()
+            ))
+            .into());
+        }
         let mut invitees = context.invitees.into_iter();
         let mut rows = Vec::with_capacity(requests.len());
         let mut outgoing = Vec::new();
@@ -279,9 +287,7 @@ impl Roster {
                 Screened::Invalid(error) => InviteOutcome::InvalidEmail(error.clone()),
                 Screened::Duplicate => InviteOutcome::Duplicate,
                 Screened::Asked(email) => {
-                    let invitee = invitees.next().ok_or_else(|| {
-                        StoreError::backend("the store answered for fewer addresses than asked")
-                    })?;
+                    let invitee = invitees.next().unwrap_or_default();
                     if actor_role.may_grant(request.role) {
                         let draft = InviteDraft {
                             scope: &scope,
