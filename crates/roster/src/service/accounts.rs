@@ -1,5 +1,6 @@
 //! Users, sign-in, accounts and projects.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{Plan, ProjectScope, Roster};
@@ -72,41 +73,59 @@ impl Roster {
                 Box::pin(async move {
                     let now = self.now();
                     let mut change = Change::default();
-                    let user = match self.store().user_by_email(&email).await? {
-                        Some(user) if user.is_registered() => return Err(RosterError::EmailTaken),
-                        Some(mut user) => {
-                            change.expect.push(Expectation::UserVersion {
-                                user: user.id,
-                                version: user.version,
-                            });
-                            user.registered_at = Some(now);
-                            change.users.push(UserWrite::Update {
-                                user: user.clone(),
-                                password: Some(hash),
-                            });
-                            user
-                        }
-                        None => {
-                            let user = User {
-                                id: UserId::generate(now, self.random()),
-                                email,
-                                registered_at: Some(now),
-                                created_at: now,
-                                version: Version::INITIAL,
-                            };
-                            change.users.push(UserWrite::Insert {
-                                user: user.clone(),
-                                password: Some(hash),
-                            });
-                            user
-                        }
-                    };
+                    let existing = self.store().user_by_email(&email).await?;
+                    if existing.as_ref().is_some_and(User::is_registered) {
+                        return Err(RosterError::EmailTaken);
+                    }
+                    let user =
+                        self.plan_registration(existing, email, Some(hash), now, &mut change);
                     Ok(Plan::new(change, user))
                 })
             })
             .await?;
         tracing::info!(user = %user.id, "user registered");
         Ok(user)
+    }
+
+    /// Adds to `change` the registration of `email` at `now`: the unregistered user who has it
+    /// (`existing`, only invited so far; guarded by their version) becomes registered, or a new
+    /// user is made. The caller has refused an address already registered.
+    pub(crate) fn plan_registration(
+        &self,
+        existing: Option<User>,
+        email: Email,
+        password: Option<PasswordHash>,
+        now: DateTime<Utc>,
+        change: &mut Change,
+    ) -> User {
+        match existing {
+            Some(mut user) => {
+                change.expect.push(Expectation::UserVersion {
+                    user: user.id,
+                    version: user.version,
+                });
+                user.registered_at = Some(now);
+                change.users.push(UserWrite::Update {
+                    user: user.clone(),
+                    password,
+                });
+                user
+            }
+            None => {
+                let user = User {
+                    id: UserId::generate(now, self.random()),
+                    email,
+                    registered_at: Some(now),
+                    created_at: now,
+                    version: Version::INITIAL,
+                };
+                change.users.push(UserWrite::Insert {
+                    user: user.clone(),
+                    password,
+                });
+                user
+            }
+        }
     }
 
     /// Checks an address and password; returns the user and the accounts they may pick.

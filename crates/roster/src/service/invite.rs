@@ -557,3 +557,119 @@ pub(crate) fn notice_for(
         language: invitation.language.clone(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+
+    use super::*;
+    use crate::account::{Account, Project};
+    use crate::config::{Limits, RosterConfig};
+    use crate::id::AccountId;
+    use crate::random::SeededRandom;
+    use crate::service::tests::roster_on;
+    use crate::store::{InviteContext, MockStore, ProjectContext};
+
+    /// A store whose `invite_context` answers a project administered by `admin` with
+    /// `invitees` and `sent` whatever it was asked.
+    fn answering(admin: &User, invitees: Vec<Invitee>, sent: Option<u64>) -> MockStore {
+        let random = SeededRandom::new(3);
+        let now = Utc::now();
+        let account = Account {
+            id: AccountId::generate(now, &random),
+            name: "Acme".into(),
+            administrators: vec![admin.id],
+            created_at: now,
+        };
+        let project = Project {
+            id: ProjectId::generate(now, &random),
+            account: account.id,
+            name: "Website".into(),
+            created_at: now,
+            version: Version::INITIAL,
+        };
+        let context = ProjectContext {
+            project,
+            account,
+            actor: Some(admin.clone()),
+            actor_membership: None,
+        };
+        let mut store = MockStore::new();
+        store.expect_invite_context().returning(move |_| {
+            Ok(Some(InviteContext {
+                project: context.clone(),
+                invitees: invitees.clone(),
+                sent_by_actor: sent,
+                pending_invitations: None,
+            }))
+        });
+        store
+    }
+
+    fn admin() -> User {
+        User {
+            id: UserId::generate(Utc::now(), &SeededRandom::new(4)),
+            email: Email::parse("admin@example.com").unwrap(),
+            registered_at: Some(Utc::now()),
+            created_at: Utc::now(),
+            version: Version::INITIAL,
+        }
+    }
+
+    fn rows(addresses: &[&str]) -> Vec<InviteRequest> {
+        addresses
+            .iter()
+            .map(|address| InviteRequest::new(*address, Role::User))
+            .collect()
+    }
+
+    /// A store answering for fewer or more addresses than asked is refused before anything is
+    /// decided (the mock has no `apply`: calling it would fail the test).
+    #[tokio::test]
+    async fn a_store_answering_for_other_addresses_than_asked_is_refused() {
+        let admin = admin();
+        for answered in [1, 3] {
+            let store = answering(&admin, vec![Invitee::default(); answered], None);
+            let roster = roster_on(store, RosterConfig::default());
+            let error = roster
+                .invite(
+                    admin.id,
+                    ProjectId::generate(Utc::now(), &SeededRandom::new(5)),
+                    &rows(&["a@example.com", "b@example.com"]),
+                )
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(error, RosterError::Store(StoreError::Backend { .. })),
+                "{answered} answers for 2 addresses: {error:?}"
+            );
+        }
+    }
+
+    /// With the per-inviter limit on, a store that leaves out the count is refused rather than
+    /// taken to mean nothing was sent.
+    #[tokio::test]
+    async fn a_store_leaving_out_a_count_it_was_asked_for_is_refused() {
+        let admin = admin();
+        let store = answering(&admin, vec![Invitee::default()], None);
+        let config = RosterConfig {
+            limits: Limits {
+                invitations_per_inviter_per_day: Some(5),
+                ..Limits::default()
+            },
+            ..RosterConfig::default()
+        };
+        let error = roster_on(store, config)
+            .invite(
+                admin.id,
+                ProjectId::generate(Utc::now(), &SeededRandom::new(5)),
+                &rows(&["a@example.com"]),
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(error, RosterError::Store(StoreError::Backend { .. })),
+            "{error:?}"
+        );
+    }
+}

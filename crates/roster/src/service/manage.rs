@@ -172,11 +172,8 @@ impl Roster {
                 if membership.role == role {
                     return Ok(Plan::new(Change::default(), membership));
                 }
-                let administrators = self
-                    .store()
-                    .count_members(project, Role::Administrator)
+                self.require_administrator_left(project, membership.role, Some(role))
                     .await?;
-                policy::require_keeps_administrator(membership.role, Some(role), administrators)?;
                 let mut change = Change::on_project(scope.project.id, scope.project.version);
                 change.audit.push(self.event(
                     now,
@@ -216,11 +213,8 @@ impl Roster {
                 let actor_role = policy::require_manager(scope.actor_role)?;
                 let membership = self.target_membership(&scope, actor, user).await?;
                 policy::require_not_outranked(actor_role, target_role(&scope, &membership))?;
-                let administrators = self
-                    .store()
-                    .count_members(project, Role::Administrator)
+                self.require_administrator_left(project, membership.role, None)
                     .await?;
-                policy::require_keeps_administrator(membership.role, None, administrators)?;
                 let mut change = Change::on_project(scope.project.id, scope.project.version);
                 change
                     .memberships
@@ -253,11 +247,8 @@ impl Roster {
                     .actor_membership
                     .clone()
                     .ok_or(RosterError::NotFound(Entity::Membership))?;
-                let administrators = self
-                    .store()
-                    .count_members(project, Role::Administrator)
+                self.require_administrator_left(project, membership.role, None)
                     .await?;
-                policy::require_keeps_administrator(membership.role, None, administrators)?;
                 let mut change = Change::on_project(scope.project.id, scope.project.version);
                 change
                     .memberships
@@ -296,6 +287,21 @@ impl Roster {
         policy::require_pending(&context.invitation, now)?;
         scope.actor_user()?;
         Ok((context.invitation, scope, context.invitee))
+    }
+
+    /// [`policy::require_keeps_administrator`] for a member of `project` going from `from` to
+    /// `to` (`None`: leaving), against the project's current count of Administrators.
+    async fn require_administrator_left(
+        &self,
+        project: ProjectId,
+        from: Role,
+        to: Option<Role>,
+    ) -> Result<(), RosterError> {
+        let administrators = self
+            .store()
+            .count_members(project, Role::Administrator)
+            .await?;
+        policy::require_keeps_administrator(from, to, administrators)
     }
 
     async fn target_membership(

@@ -313,7 +313,7 @@ pub(crate) mod tests {
         roster_on(MockStore::new(), config)
     }
 
-    fn roster_on(store: MockStore, config: RosterConfig) -> Roster {
+    pub(crate) fn roster_on(store: MockStore, config: RosterConfig) -> Roster {
         Roster::builder(Arc::new(store), Arc::new(MockNotifier::new()))
             .clock(Arc::new(ManualClock::new(
                 "2026-01-01T00:00:00Z".parse().unwrap(),

@@ -14,12 +14,10 @@ use crate::membership::Membership;
 use crate::policy;
 use crate::role::Role;
 use crate::store::{
-    Change, Entity, Expectation, InvitationContext, InvitationKey, InvitationWrite,
-    MembershipWrite, UserWrite,
+    Change, Entity, InvitationContext, InvitationKey, InvitationWrite, MembershipWrite,
 };
 use crate::token::InvitationToken;
 use crate::user::{PasswordHash, User};
-use crate::version::Version;
 
 /// What a link shows before anyone acts on it. Reading it changes nothing, so mail scanners that
 /// open links cannot use up an invitation.
@@ -198,32 +196,13 @@ impl Roster {
             (None, _, Some(user)) if user.is_registered() => {
                 return Err(RosterError::AlreadyRegistered);
             }
-            (None, password, Some(mut user)) => {
-                change.expect.push(Expectation::UserVersion {
-                    user: user.id,
-                    version: user.version,
-                });
-                user.registered_at = Some(now);
-                change.users.push(UserWrite::Update {
-                    user: user.clone(),
-                    password,
-                });
-                user
-            }
-            (None, password, None) => {
-                let user = User {
-                    id: UserId::generate(now, self.random()),
-                    email: invitation.email.clone(),
-                    registered_at: Some(now),
-                    created_at: now,
-                    version: Version::INITIAL,
-                };
-                change.users.push(UserWrite::Insert {
-                    user: user.clone(),
-                    password,
-                });
-                user
-            }
+            (None, password, existing) => self.plan_registration(
+                existing,
+                invitation.email.clone(),
+                password,
+                now,
+                &mut change,
+            ),
         };
         if invitee_membership.is_some() {
             // A store whose context is not one snapshot may have read the membership of a
