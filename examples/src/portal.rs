@@ -226,7 +226,9 @@ pub async fn run(roster: &Roster) -> Result<(), RosterError> {
             describe(&event.action)
         );
     }
-    Ok(())
+    // Delivery records ride along with later commands; write the last ones before exiting, or
+    // the next run would send those emails again.
+    roster.flush().await
 }
 
 /// One line per audit event, for people rather than machines.

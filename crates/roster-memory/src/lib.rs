@@ -43,6 +43,7 @@
 
 mod apply;
 mod keys;
+mod lookup;
 mod notifier;
 mod state;
 mod store;

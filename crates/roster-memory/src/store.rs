@@ -5,13 +5,14 @@ use std::sync::{Mutex, MutexGuard};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use roster::store::{InvitationQuery, Member, OutboxQuery};
+use roster::store::{InvitationQuery, Member, OutboxQuery, Step, lookup};
 use roster::{
     Account, AccountId, AuditEvent, Change, Email, EventId, Invitation, InvitationId, Membership,
     NoticeId, OutboxEntry, PasswordHash, Project, ProjectId, Role, Store, StoreError, TokenHash,
     User, UserId,
 };
 
+use crate::lookup::Locked;
 use crate::state::State;
 
 /// A [`Store`] that keeps everything in memory, behind one lock.
@@ -187,5 +188,18 @@ impl Store for InMemoryStore {
 
     async fn apply(&self, change: Change) -> Result<(), StoreError> {
         crate::apply::apply(&mut self.state(), change)
+    }
+
+    async fn transact(&self, mut step: Step) -> Result<(), StoreError> {
+        let mut state = self.state();
+        if !step.deliveries.is_empty() {
+            crate::apply::apply(&mut state, step.deliveries_change())?;
+        }
+        let snapshot = lookup::gather(&mut Locked(&state), &step.read)?;
+        let change = step.decide(snapshot)?;
+        if change.is_empty() {
+            return Ok(());
+        }
+        crate::apply::apply(&mut state, change)
     }
 }

@@ -99,12 +99,19 @@ impl From<DbError> for StoreError {
 /// A SQLite failure as a backend error: retryable when the database was busy or locked past the
 /// busy timeout (another writer, in this process or another one, held it), not otherwise.
 pub(crate) fn backend(error: rusqlite::Error) -> StoreError {
-    match error.sqlite_error_code() {
-        Some(ffi::ErrorCode::DatabaseBusy | ffi::ErrorCode::DatabaseLocked) => {
-            StoreError::transient(error)
-        }
-        _ => StoreError::backend(error),
+    if is_busy(&error) {
+        StoreError::transient(error)
+    } else {
+        StoreError::backend(error)
     }
+}
+
+/// Whether `error` says the database was busy or locked past the busy timeout.
+pub(crate) fn is_busy(error: &rusqlite::Error) -> bool {
+    matches!(
+        error.sqlite_error_code(),
+        Some(ffi::ErrorCode::DatabaseBusy | ffi::ErrorCode::DatabaseLocked)
+    )
 }
 
 /// Which uniqueness or reference rule a write broke, if it broke one.

@@ -96,6 +96,8 @@
 mod codec;
 mod context;
 mod error;
+mod group;
+mod lookup;
 mod migrate;
 mod options;
 mod pool;

@@ -13,15 +13,18 @@
 use std::sync::{Arc, Mutex, PoisonError};
 
 use roster::StoreError;
+use roster::store::Step;
 use rusqlite::Connection;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::error::DbError;
+use crate::group::Group;
 
 /// The connections of one store.
 pub(crate) struct Connections {
     writer: Arc<tokio::sync::Mutex<Connection>>,
     readers: Option<Readers>,
+    group: Group,
 }
 
 /// Reader connections not in use, and one permit per connection.
@@ -59,7 +62,13 @@ impl Connections {
         Connections {
             writer: Arc::new(tokio::sync::Mutex::new(writer)),
             readers,
+            group: Group::default(),
         }
+    }
+
+    /// Runs `step` on the writer, in the next group commit (see `group`).
+    pub(crate) async fn transact(&self, step: Step) -> Result<(), StoreError> {
+        self.group.transact(&self.writer, step).await
     }
 
     /// Runs `work` on the writer connection, alone.

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use roster::store::{
     InvitationContext, InvitationKey, InvitationQuery, InviteContext, InviteQuery, Member,
-    OutboxQuery, ProjectContext,
+    OutboxQuery, ProjectContext, Step,
 };
 use roster::{
     Account, AccountId, AuditEvent, Change, Email, EventId, Invitation, InvitationId, Membership,
@@ -401,5 +401,9 @@ impl Store for SqliteStore {
         self.connections
             .write(move |conn| write::apply(conn, &change))
             .await
+    }
+
+    async fn transact(&self, step: Step) -> Result<(), StoreError> {
+        self.connections.transact(step).await
     }
 }

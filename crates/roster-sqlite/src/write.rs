@@ -36,7 +36,7 @@ pub(crate) fn apply(conn: &mut Connection, change: &Change) -> Result<()> {
 
 /// Every step of a change, on a connection inside a transaction. Dropping that transaction
 /// after an error undoes the steps done so far.
-fn write_change(conn: &Connection, change: &Change) -> Result<()> {
+pub(crate) fn write_change(conn: &Connection, change: &Change) -> Result<()> {
     check_and_bump(conn, &change.expect)?;
     for account in &change.accounts {
         insert_account(conn, account)?;

@@ -9,7 +9,7 @@ mod file {
     use chrono::{DateTime, Utc};
     use roster::store::{
         InvitationContext, InvitationKey, InvitationQuery, InviteContext, InviteQuery, Member,
-        OutboxQuery, ProjectContext,
+        OutboxQuery, ProjectContext, Step,
     };
     use roster::{
         Account, AccountId, AuditEvent, Change, Email, EventId, Invitation, InvitationId,
@@ -157,6 +157,9 @@ mod file {
         }
         async fn apply(&self, change: Change) -> Result<(), StoreError> {
             self.store.apply(change).await
+        }
+        async fn transact(&self, step: Step) -> Result<(), StoreError> {
+            self.store.transact(step).await
         }
     }
 }

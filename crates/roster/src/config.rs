@@ -59,6 +59,10 @@ pub struct DeliveryPolicy {
     /// connections well; keep it at or below the notifier's connection pool. `0` counts as 1.
     /// Default: 4.
     pub concurrency: usize,
+    /// How soon after a send its outcome is written when no command comes along to carry it
+    /// (see [`Roster::flush`](crate::Roster::flush)). Until then the entry stays leased, so keep
+    /// it well below `lease`. Default: 200 ms.
+    pub record_delay: Duration,
 }
 
 impl Default for DeliveryPolicy {
@@ -70,6 +74,7 @@ impl Default for DeliveryPolicy {
             lease: Duration::minutes(5),
             batch_size: 100,
             concurrency: 4,
+            record_delay: Duration::milliseconds(200),
         }
     }
 }

@@ -35,16 +35,17 @@
 //! use roster::store::*;
 //! use roster::*;
 //!
-//! /// A store that delegates to another one and counts the changes it applies.
-//! struct Counting<S> { inner: S, applied: std::sync::atomic::AtomicUsize }
+//! /// A store that delegates to another one and counts the commands it runs.
+//! struct Counting<S> { inner: S, steps: std::sync::atomic::AtomicUsize }
 //!
 //! #[async_trait]
 //! impl<S: Store> Store for Counting<S> {
-//!     async fn apply(&self, change: Change) -> Result<(), StoreError> {
-//!         self.inner.apply(change).await?;
-//!         self.applied.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+//!     async fn transact(&self, step: Step) -> Result<(), StoreError> {
+//!         self.inner.transact(step).await?;
+//!         self.steps.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
 //!         Ok(())
 //!     }
+//!     async fn apply(&self, change: Change) -> Result<(), StoreError> { self.inner.apply(change).await }
 //!     // Reads delegate unchanged.
 //!     async fn account(&self, id: AccountId) -> Result<Option<Account>, StoreError> { self.inner.account(id).await }
 //!     async fn project(&self, id: ProjectId) -> Result<Option<Project>, StoreError> { self.inner.project(id).await }

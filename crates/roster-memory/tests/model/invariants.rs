@@ -32,6 +32,8 @@ fn action_name(action: &AuditAction) -> &'static str {
 impl World {
     /// Every invariant, against the store, after every step.
     pub async fn check(&mut self) -> Checked {
+        // Delivery records ride along with the next command; write them before reading back.
+        self.roster.flush().await.or_fail("flush")?;
         self.check_people().await?;
         self.harvest_notices()?;
         for project in 0..self.projects.len() {

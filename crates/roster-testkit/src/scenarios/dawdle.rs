@@ -11,7 +11,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use roster::store::{
     InvitationContext, InvitationKey, InvitationQuery, InviteContext, InviteQuery, Member,
-    OutboxQuery, ProjectContext, UserWrite,
+    OutboxQuery, ProjectContext, Step, UserWrite,
 };
 use roster::{
     Account, AccountId, AuditEvent, Change, Email, EventId, Invitation, InvitationId, Membership,
@@ -48,14 +48,7 @@ impl Dawdling {
     }
 
     async fn apply_noting_users(&self, change: Change) -> Result<(), StoreError> {
-        let inserted: Vec<User> = change
-            .users
-            .iter()
-            .filter_map(|write| match write {
-                UserWrite::Insert { user, .. } => Some(user.clone()),
-                UserWrite::Update { .. } => None,
-            })
-            .collect();
+        let inserted = inserted_users(&change);
         let result = self.inner.apply(change).await;
         if result.is_ok() {
             self.created_users
@@ -65,6 +58,38 @@ impl Dawdling {
         }
         result
     }
+
+    async fn transact_noting_users(&self, mut step: Step) -> Result<(), StoreError> {
+        let inserted = Arc::new(Mutex::new(Vec::new()));
+        let noted = inserted.clone();
+        let mut decision = step.decision;
+        step.decision = Box::new(move |snapshot| {
+            let change = decision(snapshot);
+            *noted.lock().expect("not poisoned") = inserted_users(&change);
+            change
+        });
+        let result = self.inner.transact(step).await;
+        if result.is_ok() {
+            let inserted = std::mem::take(&mut *inserted.lock().expect("not poisoned"));
+            self.created_users
+                .lock()
+                .expect("not poisoned")
+                .extend(inserted);
+        }
+        result
+    }
+}
+
+/// The users `change` inserts.
+fn inserted_users(change: &Change) -> Vec<User> {
+    change
+        .users
+        .iter()
+        .filter_map(|write| match write {
+            UserWrite::Insert { user, .. } => Some(user.clone()),
+            UserWrite::Update { .. } => None,
+        })
+        .collect()
 }
 
 /// Writes out one delegating method; `ref` marks methods whose argument is borrowed (they get one
@@ -132,6 +157,17 @@ impl Store for Dawdling {
         Box::pin(async move {
             tokio::time::sleep(PAUSE).await;
             self.apply_noting_users(change).await
+        })
+    }
+
+    fn transact<'life0, 'async_trait>(&'life0 self, step: Step) -> StoreFuture<'async_trait, ()>
+    where
+        'life0: 'async_trait,
+        Self: 'async_trait,
+    {
+        Box::pin(async move {
+            tokio::time::sleep(PAUSE).await;
+            self.transact_noting_users(step).await
         })
     }
 

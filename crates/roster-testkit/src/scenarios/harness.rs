@@ -271,7 +271,13 @@ impl World {
             .items
     }
 
+    /// Everything stored about `project`, once the delivery records of earlier commands are
+    /// written (a refused command that wrote them along would otherwise seem to change them).
     pub(crate) async fn snapshot(&self, project: ProjectId) -> Snapshot {
+        self.roster
+            .flush()
+            .await
+            .expect("delivery records are written");
         let outbox = OutboxQuery {
             status: None,
             project: Some(project),

@@ -534,6 +534,11 @@ pub async fn many_delivery_passes_at_once_send_each_notice_once(store: Arc<dyn S
         "emails for the notice: {messages:?}"
     );
     assert_eq!(messages[before].id, entry.id, "the email is the notice's");
+    world
+        .roster
+        .flush()
+        .await
+        .expect("delivery records are written");
     let stored = world
         .store
         .outbox_entry(entry.id)

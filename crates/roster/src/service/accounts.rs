@@ -12,7 +12,7 @@ use crate::id::{AccountId, EventId, ProjectId, UserId};
 use crate::membership::Membership;
 use crate::password;
 use crate::role::Role;
-use crate::store::{Change, Entity, Expectation, UserWrite};
+use crate::store::{Change, Entity, Expectation, Read, Snapshot, UserWrite};
 use crate::user::{PasswordHash, User};
 use crate::version::Version;
 
@@ -67,20 +67,24 @@ impl Roster {
     pub async fn register(&self, email: &str, password: &str) -> Result<User, RosterError> {
         let email = Email::parse(email)?;
         let hash = self.hash_password(password)?;
+        let roster = self.clone();
         let user = self
-            .transact(|| {
-                let (email, hash) = (email.clone(), hash.clone());
-                Box::pin(async move {
-                    let now = self.now();
-                    let mut change = Change::default();
-                    let existing = self.store().user_by_email(&email).await?;
-                    if existing.as_ref().is_some_and(User::is_registered) {
-                        return Err(RosterError::EmailTaken);
-                    }
-                    let user =
-                        self.plan_registration(existing, email, Some(hash), now, &mut change);
-                    Ok(Plan::new(change, user))
-                })
+            .run(Read::Address(email.clone()), move |snapshot| {
+                let Snapshot::Address(existing) = snapshot else {
+                    return Err(super::wrong_snapshot());
+                };
+                if existing.as_ref().is_some_and(User::is_registered) {
+                    return Err(RosterError::EmailTaken);
+                }
+                let mut change = Change::default();
+                let user = roster.plan_registration(
+                    existing,
+                    email.clone(),
+                    Some(hash.clone()),
+                    roster.now(),
+                    &mut change,
+                );
+                Ok(Plan::new(change, user))
             })
             .await?;
         tracing::info!(user = %user.id, "user registered");
@@ -175,34 +179,38 @@ impl Roster {
     #[tracing::instrument(skip_all, fields(actor = %actor))]
     pub async fn create_account(&self, actor: UserId, name: &str) -> Result<Account, RosterError> {
         let name = check_name("account name", name)?;
-        let user = self
-            .store()
-            .user(actor)
-            .await?
-            .ok_or(RosterError::NotFound(Entity::User))?;
-        if !user.is_registered() {
-            return Err(RosterError::NotRegistered);
-        }
-        let now = self.now();
-        let account = Account {
-            id: AccountId::generate(now, self.random()),
-            name: name.clone(),
-            administrators: vec![actor],
-            created_at: now,
-        };
-        let change = Change {
-            accounts: vec![account.clone()],
-            audit: vec![AuditEvent {
-                id: EventId::generate(now, self.random()),
-                at: now,
-                actor: Some(actor),
-                account: account.id,
-                project: None,
-                action: AuditAction::AccountCreated { name },
-            }],
-            ..Change::default()
-        };
-        self.store().apply(change).await?;
+        let roster = self.clone();
+        let account = self
+            .run(Read::User(actor), move |snapshot| {
+                let Snapshot::User(user) = snapshot else {
+                    return Err(super::wrong_snapshot());
+                };
+                let user = user.ok_or(RosterError::NotFound(Entity::User))?;
+                if !user.is_registered() {
+                    return Err(RosterError::NotRegistered);
+                }
+                let now = roster.now();
+                let account = Account {
+                    id: AccountId::generate(now, roster.random()),
+                    name: name.clone(),
+                    administrators: vec![actor],
+                    created_at: now,
+                };
+                let change = Change {
+                    accounts: vec![account.clone()],
+                    audit: vec![AuditEvent {
+                        id: EventId::generate(now, roster.random()),
+                        at: now,
+                        actor: Some(actor),
+                        account: account.id,
+                        project: None,
+                        action: AuditAction::AccountCreated { name: name.clone() },
+                    }],
+                    ..Change::default()
+                };
+                Ok(Plan::new(change, account))
+            })
+            .await?;
         tracing::info!(account = %account.id, "account created");
         Ok(account)
     }
@@ -217,47 +225,50 @@ impl Roster {
         name: &str,
     ) -> Result<Project, RosterError> {
         let name = check_name("project name", name)?;
-        let account = self
-            .store()
-            .account(account)
-            .await?
-            .ok_or(RosterError::NotFound(Entity::Account))?;
-        if !account.is_administrator(actor) {
-            return Err(RosterError::Forbidden(Denial::NotAnAccountAdministrator));
-        }
-        let now = self.now();
-        let project = Project {
-            id: ProjectId::generate(now, self.random()),
-            account: account.id,
-            name: name.clone(),
-            created_at: now,
-            version: Version::INITIAL,
-        };
-        let scope = ProjectScope {
-            project: project.clone(),
-            account,
-            actor: None,
-            actor_role: Some(Role::AccountAdministrator),
-            actor_membership: None,
-        };
-        let change = Change {
-            projects: vec![project.clone()],
-            memberships: vec![crate::store::MembershipWrite::Insert(Membership {
-                project: project.id,
-                user: actor,
-                role: Role::Administrator,
-                invited_by: None,
-                since: now,
-            })],
-            audit: vec![self.event(
-                now,
-                Some(actor),
-                &scope,
-                AuditAction::ProjectCreated { name },
-            )],
-            ..Change::default()
-        };
-        self.store().apply(change).await?;
+        let roster = self.clone();
+        let project = self
+            .run(Read::Account(account), move |snapshot| {
+                let Snapshot::Account(account) = snapshot else {
+                    return Err(super::wrong_snapshot());
+                };
+                let account = account.ok_or(RosterError::NotFound(Entity::Account))?;
+                if !account.is_administrator(actor) {
+                    return Err(RosterError::Forbidden(Denial::NotAnAccountAdministrator));
+                }
+                let now = roster.now();
+                let project = Project {
+                    id: ProjectId::generate(now, roster.random()),
+                    account: account.id,
+                    name: name.clone(),
+                    created_at: now,
+                    version: Version::INITIAL,
+                };
+                let scope = ProjectScope {
+                    project: project.clone(),
+                    account,
+                    actor: None,
+                    actor_role: Some(Role::AccountAdministrator),
+                };
+                let change = Change {
+                    projects: vec![project.clone()],
+                    memberships: vec![crate::store::MembershipWrite::Insert(Membership {
+                        project: project.id,
+                        user: actor,
+                        role: Role::Administrator,
+                        invited_by: None,
+                        since: now,
+                    })],
+                    audit: vec![roster.event(
+                        now,
+                        Some(actor),
+                        &scope,
+                        AuditAction::ProjectCreated { name: name.clone() },
+                    )],
+                    ..Change::default()
+                };
+                Ok(Plan::new(change, project))
+            })
+            .await?;
         tracing::info!(project = %project.id, "project created");
         Ok(project)
     }

@@ -15,18 +15,19 @@
 //! lease ran out may carry a link that a later send has already replaced).
 
 use chrono::{DateTime, Duration, Utc};
-use futures_util::lock::Mutex;
 use futures_util::stream::{self, StreamExt};
 use serde::{Deserialize, Serialize};
 
-use super::{Plan, Queued, Roster};
+use super::{Plan, ProjectScope, Queued, Roster, lock, wrong_snapshot};
 use crate::error::RosterError;
 use crate::id::{NoticeId, UserId};
 use crate::invitation::InvitationState;
 use crate::notice::{DeliveryStatus, Notice, OutboxEntry, OutgoingNotice};
 use crate::notifier::NotifyError;
 use crate::policy;
-use crate::store::{Change, Entity, InvitationWrite, OutboxWrite};
+use crate::store::{
+    Change, Entity, InvitationWrite, NoticeContext, OutboxWrite, Read, Snapshot, Step,
+};
 use crate::token::InvitationToken;
 
 /// How a round of deliveries went.
@@ -68,8 +69,9 @@ impl DeliveryReport {
 
 impl Roster {
     /// Sends the notices of a committed change, up to
-    /// [`DeliveryPolicy::concurrency`](crate::DeliveryPolicy::concurrency) at once, and records
-    /// how each went, in one write once all have been tried.
+    /// [`DeliveryPolicy::concurrency`](crate::DeliveryPolicy::concurrency) at once. How each
+    /// went is recorded with the next command (or the next [`Roster::flush`], scheduled soon
+    /// after on a Tokio runtime), not in a commit of its own.
     pub(crate) async fn send_after_commit(&self, queued: Vec<Queued>) -> DeliveryReport {
         let mut report = DeliveryReport::default();
         if queued.is_empty() {
@@ -80,21 +82,84 @@ impl Roster {
             .buffer_unordered(self.concurrency())
             .collect()
             .await;
-        let mut change = Change::default();
-        for entry in entries {
+        for entry in &entries {
             match entry.status {
                 DeliveryStatus::Delivered => report.delivered += 1,
                 DeliveryStatus::Failed => report.failed += 1,
                 _ => report.retrying += 1,
             }
-            change.outbox.push(OutboxWrite::Update(entry));
         }
-        // If this write is lost the entries keep their lease and are sent again when it runs out:
-        // at least once, never lost.
-        if let Err(error) = self.store().apply(change).await {
-            tracing::warn!(error = %error, "could not record delivery results");
-        }
+        self.keep_deliveries(entries);
         report
+    }
+
+    /// Takes the delivery records waiting to be written.
+    pub(crate) fn take_deliveries(&self) -> Vec<OutboxEntry> {
+        std::mem::take(&mut *lock(&self.inner.deliveries))
+    }
+
+    /// Keeps delivery records to be written with the next command, and makes sure one comes.
+    /// Until they are written the entries keep their lease; a process that stops first leaves
+    /// them to be sent again once it runs out: at least once, never lost.
+    pub(crate) fn keep_deliveries(&self, entries: Vec<OutboxEntry>) {
+        if entries.is_empty() {
+            return;
+        }
+        {
+            let mut waiting = lock(&self.inner.deliveries);
+            // Older records first: a newer record of the same entry is written after them.
+            let newer = std::mem::replace(&mut *waiting, entries);
+            waiting.extend(newer);
+        }
+        self.schedule_flush();
+    }
+
+    /// Writes the delivery records still waiting, in a commit of their own. Commands write them
+    /// as they go, and on a Tokio runtime a flush follows every send within
+    /// [`DeliveryPolicy::record_delay`](crate::DeliveryPolicy::record_delay); call this before
+    /// a process stops, so that nothing just sent is sent again after a restart.
+    ///
+    /// Errors: [`RosterError::Store`]; the records stay waiting.
+    pub async fn flush(&self) -> Result<(), RosterError> {
+        let deliveries = self.take_deliveries();
+        if deliveries.is_empty() {
+            return Ok(());
+        }
+        let step = Step::write(Change::default()).with_deliveries(deliveries.clone());
+        if let Err(error) = self.store().transact(step).await {
+            self.keep_deliveries(deliveries);
+            return Err(error.into());
+        }
+        Ok(())
+    }
+
+    /// Spawns a flush after the record delay, unless one is scheduled already or there is no
+    /// Tokio runtime (then the next command or delivery pass writes the records).
+    fn schedule_flush(&self) {
+        #[cfg(feature = "worker")]
+        {
+            use std::sync::atomic::Ordering;
+            let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+                return;
+            };
+            if self.inner.flush_scheduled.swap(true, Ordering::AcqRel) {
+                return;
+            }
+            let roster = self.clone();
+            let delay = self
+                .config()
+                .delivery
+                .record_delay
+                .to_std()
+                .unwrap_or_default();
+            runtime.spawn(async move {
+                tokio::time::sleep(delay).await;
+                roster.inner.flush_scheduled.store(false, Ordering::Release);
+                if let Err(error) = roster.flush().await {
+                    tracing::warn!(error = %error, "could not record delivery results");
+                }
+            });
+        }
     }
 
     /// Adds an outbox entry for `notice` to `change`, leased to this process for the send right
@@ -186,8 +251,7 @@ impl Roster {
     /// should empty the queue, see [`Roster::deliver_pending`].
     ///
     /// Each notice is leased (and its link's token rotated) when a send slot frees up, right
-    /// before it is sent, so a slow batch never holds leases it is not using; leases are taken
-    /// one at a time, as concurrent ones on one project would only conflict. A store error on
+    /// before it is sent, so a slow batch never holds leases it is not using. A store error on
     /// one notice does not stop the others: the pass finishes every send it started, then
     /// returns the first error (the notices it concerns stay due).
     #[tracing::instrument(skip_all)]
@@ -223,13 +287,13 @@ impl Roster {
         cutoff: DateTime<Utc>,
     ) -> Result<(DeliveryReport, usize), RosterError> {
         let batch = self.config().delivery.batch_size.max(1);
+        // What this process sent is recorded first, so the listing below is current.
+        self.flush().await?;
         let due = self.store().due_notices(cutoff, batch).await?;
         let count = due.len();
-        // Leases are taken one at a time (concurrent leases on one project would only conflict
-        // with each other); the sends overlap.
-        let leasing = Mutex::new(());
+        // Each lease is one step; the store commits the leases of overlapping sends together.
         let mut results = stream::iter(due)
-            .map(|entry| self.deliver_entry_in_turn(entry.id, &leasing))
+            .map(|entry| self.deliver_entry(entry.id))
             .buffer_unordered(self.concurrency());
         let mut report = DeliveryReport::default();
         let mut first_error = None;
@@ -257,19 +321,6 @@ impl Roster {
         self.deliver_leased(self.lease(id).await).await
     }
 
-    /// [`Roster::deliver_entry`], taking the lease only when `leasing` is free.
-    async fn deliver_entry_in_turn(
-        &self,
-        id: NoticeId,
-        leasing: &Mutex<()>,
-    ) -> Result<DeliveryReport, RosterError> {
-        let leased = {
-            let _turn = leasing.lock().await;
-            self.lease(id).await
-        };
-        self.deliver_leased(leased).await
-    }
-
     /// Sends what a lease took, and reports it.
     async fn deliver_leased(
         &self,
@@ -288,36 +339,36 @@ impl Roster {
     /// Takes the lease on one due entry, rotating its invitation's token if it carries a link;
     /// the caller sends it.
     async fn lease(&self, id: NoticeId) -> Result<Lease, RosterError> {
-        self.transact(|| Box::pin(self.plan_lease(id))).await
+        let roster = self.clone();
+        self.run(Read::Notice { id, actor: None }, move |snapshot| {
+            roster.plan_lease(snapshot)
+        })
+        .await
     }
 
     /// Plans one lease (its outcome carries what to send, so nothing is sent on commit).
-    async fn plan_lease(&self, id: NoticeId) -> Result<Plan<Lease>, RosterError> {
+    fn plan_lease(&self, snapshot: Snapshot) -> Result<Plan<Lease>, RosterError> {
         let now = self.now();
-        let store = self.store();
-        let Some(found) = store.outbox_entry(id).await? else {
-            return Ok(Plan::new(Change::default(), Lease::Gone));
+        let Snapshot::Notice(context) = snapshot else {
+            return Err(wrong_snapshot());
         };
-        let project = store
-            .project(found.notice.project)
-            .await?
-            .ok_or(RosterError::NotFound(Entity::Project))?;
-        // Read again now that the version is known: a lease taken by another worker between the
-        // first read and the version would otherwise be taken a second time.
-        let Some(mut entry) = store.outbox_entry(id).await? else {
+        let Some(NoticeContext {
+            mut entry,
+            project,
+            invitation,
+        }) = context
+        else {
             return Ok(Plan::new(Change::default(), Lease::Gone));
         };
         if entry.status != DeliveryStatus::Queued || entry.next_attempt_at > now {
             // Someone else took it meanwhile.
             return Ok(Plan::new(Change::default(), Lease::Gone));
         }
-        let mut change = Change::on_project(project.id, project.version);
+        let project = project.ok_or(RosterError::NotFound(Entity::Project))?;
+        let mut change = Change::on_project(project.project.id, project.project.version);
         let mut token = None;
         if entry.notice.kind.carries_link() {
-            let mut invitation = store
-                .invitation(entry.notice.invitation)
-                .await?
-                .ok_or(RosterError::NotFound(Entity::Invitation))?;
+            let mut invitation = invitation.ok_or(RosterError::NotFound(Entity::Invitation))?;
             let closed = invitation.effective_state(now) != InvitationState::Pending;
             // A later send of the invitation queued its own, newer notice; sending this one would
             // announce an old role and expiry with a link that disables the newer one.
@@ -354,32 +405,34 @@ impl Roster {
         actor: UserId,
         notice: NoticeId,
     ) -> Result<DeliveryReport, RosterError> {
-        let store = self.store();
-        let project = store
-            .outbox_entry(notice)
-            .await?
-            .ok_or(RosterError::NotFound(Entity::OutboxEntry))?
-            .notice
-            .project;
-        let scope = self.scope(project, Some(actor)).await?;
-        policy::require_manager(scope.actor_role)?;
-        // Read again after the version, which guards the change below.
-        let mut entry = store
-            .outbox_entry(notice)
-            .await?
-            .ok_or(RosterError::NotFound(Entity::OutboxEntry))?;
-        if entry.status != DeliveryStatus::Failed {
-            return Err(RosterError::NoticeNotRetryable);
-        }
-        let now = self.now();
-        entry.status = DeliveryStatus::Queued;
-        entry.attempts = 0;
-        entry.next_attempt_at = now;
-        entry.finished_at = None;
-        // Guarded by the project version so a concurrent requeue of the same entry loses cleanly.
-        let mut change = Change::on_project(scope.project.id, scope.project.version);
-        change.outbox.push(OutboxWrite::Update(entry));
-        store.apply(change).await?;
+        let roster = self.clone();
+        let read = Read::Notice {
+            id: notice,
+            actor: Some(actor),
+        };
+        self.run(read, move |snapshot| {
+            let Snapshot::Notice(context) = snapshot else {
+                return Err(wrong_snapshot());
+            };
+            let context = context.ok_or(RosterError::NotFound(Entity::OutboxEntry))?;
+            let project = context
+                .project
+                .ok_or(RosterError::NotFound(Entity::Project))?;
+            let scope = ProjectScope::new(project, Some(actor));
+            policy::require_manager(scope.actor_role)?;
+            let mut entry = context.entry;
+            if entry.status != DeliveryStatus::Failed {
+                return Err(RosterError::NoticeNotRetryable);
+            }
+            entry.status = DeliveryStatus::Queued;
+            entry.attempts = 0;
+            entry.next_attempt_at = roster.now();
+            entry.finished_at = None;
+            let mut change = Change::on_project(scope.project.id, scope.project.version);
+            change.outbox.push(OutboxWrite::Update(entry));
+            Ok(Plan::new(change, ()))
+        })
+        .await?;
         self.deliver_entry(notice).await
     }
 }
@@ -402,7 +455,7 @@ pub(crate) mod tests {
     use crate::random::SeededRandom;
     use crate::role::Role;
     use crate::service::tests::roster_with;
-    use crate::store::{MockStore, StoreError};
+    use crate::store::{MockStore, ProjectContext, StoreError};
     use crate::version::Version;
 
     pub(crate) fn start() -> DateTime<Utc> {
@@ -487,23 +540,47 @@ pub(crate) mod tests {
                 Ok(batches.next().unwrap_or_default())
             });
             let (entries, broken) = (self.entries, self.broken);
-            store.expect_outbox_entry().returning(move |id| {
-                if Some(id) == broken {
-                    return Err(StoreError::backend(std::io::Error::other("disk on fire")));
-                }
-                Ok(entries.iter().find(|entry| entry.id == id).cloned())
+            store.expect_transact().returning(move |mut step| {
+                let snapshot = match &step.read {
+                    Read::Notice { id, .. } => {
+                        if Some(*id) == broken {
+                            return Err(StoreError::backend(std::io::Error::other("disk on fire")));
+                        }
+                        let entry = entries.iter().find(|entry| entry.id == *id).cloned();
+                        Snapshot::Notice(entry.map(|entry| NoticeContext {
+                            project: Some(project_context(entry.notice.project)),
+                            invitation: None,
+                            entry,
+                        }))
+                    }
+                    _ => Snapshot::Nothing,
+                };
+                step.decide(snapshot)?;
+                Ok(())
             });
-            store.expect_project().returning(|id| {
-                Ok(Some(Project {
-                    id,
-                    account: AccountId::from_uuid(uuid::Uuid::nil()),
-                    name: "Website".into(),
-                    created_at: start(),
-                    version: Version::INITIAL,
-                }))
-            });
-            store.expect_apply().returning(|_| Ok(()));
             store
+        }
+    }
+
+    /// A project of an account with no administrators, for notices about it.
+    fn project_context(id: ProjectId) -> ProjectContext {
+        let account = AccountId::from_uuid(uuid::Uuid::nil());
+        ProjectContext {
+            project: Project {
+                id,
+                account,
+                name: "Website".into(),
+                created_at: start(),
+                version: Version::INITIAL,
+            },
+            account: crate::account::Account {
+                id: account,
+                name: "Acme".into(),
+                administrators: Vec::new(),
+                created_at: start(),
+            },
+            actor: None,
+            actor_membership: None,
         }
     }
 

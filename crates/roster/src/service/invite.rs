@@ -14,7 +14,8 @@ use crate::notice::{Notice, NoticeKind};
 use crate::policy;
 use crate::role::Role;
 use crate::store::{
-    Change, Entity, Expectation, InvitationWrite, InviteQuery, Invitee, StoreError, UserWrite,
+    Change, Entity, Expectation, InvitationWrite, InviteContext, InviteQuery, Invitee, Read,
+    Snapshot, StoreError, UserWrite,
 };
 use crate::token::InvitationToken;
 use crate::user::User;
@@ -207,36 +208,17 @@ impl Roster {
                 limit,
             }));
         }
-        let parsed: Vec<Result<Email, EmailError>> = requests
-            .iter()
-            .map(|row| Email::parse(&row.email))
-            .collect();
-        let report = self
-            .transact(|| Box::pin(self.plan_invite(actor, project, requests, &parsed)))
-            .await?;
-        tracing::info!(sent = report.sent(), "invitations processed");
-        Ok(report)
-    }
-
-    async fn plan_invite(
-        &self,
-        actor: UserId,
-        project: ProjectId,
-        requests: &[InviteRequest],
-        parsed: &[Result<Email, EmailError>],
-    ) -> Result<Plan<InviteReport>, RosterError> {
         let now = self.now();
         let limits = &self.config().limits;
         let window_start = sending_window_start(now);
-
         // Sort out what the request alone settles, so the store is asked about every address
         // to invite at once, along with everything else the decision reads.
         let mut seen = HashSet::new();
-        let screened: Vec<Screened<'_>> = parsed
+        let screened: Vec<Screened> = requests
             .iter()
-            .map(|email| match email {
+            .map(|row| match Email::parse(&row.email) {
                 Err(error) => Screened::Invalid(error),
-                Ok(email) if !seen.insert(email.canonical()) => Screened::Duplicate,
+                Ok(email) if !seen.insert(email.canonical().to_owned()) => Screened::Duplicate,
                 Ok(email) => Screened::Asked(email),
             })
             .collect();
@@ -246,19 +228,42 @@ impl Roster {
             emails: screened
                 .iter()
                 .filter_map(|row| match row {
-                    Screened::Asked(email) => Some((*email).clone()),
+                    Screened::Asked(email) => Some(email.clone()),
                     _ => None,
                 })
                 .collect(),
             sent_since: limits.invitations_per_inviter_per_day.map(|_| window_start),
             pending_at: limits.pending_invitations_per_project.map(|_| now),
         };
-        let asked = query.emails.len();
-        let context = self
-            .store()
-            .invite_context(query)
-            .await?
-            .ok_or(RosterError::NotFound(Entity::Project))?;
+        let roster = self.clone();
+        let requests = requests.to_vec();
+        let report = self
+            .run(Read::Invite(query), move |snapshot| {
+                let Snapshot::Invite(context) = snapshot else {
+                    return Err(super::wrong_snapshot());
+                };
+                let context = context.ok_or(RosterError::NotFound(Entity::Project))?;
+                roster.plan_invite(actor, &requests, &screened, context, now)
+            })
+            .await?;
+        tracing::info!(sent = report.sent(), "invitations processed");
+        Ok(report)
+    }
+
+    fn plan_invite(
+        &self,
+        actor: UserId,
+        requests: &[InviteRequest],
+        screened: &[Screened],
+        context: InviteContext,
+        now: DateTime<Utc>,
+    ) -> Result<Plan<InviteReport>, RosterError> {
+        let limits = &self.config().limits;
+        let window_start = sending_window_start(now);
+        let asked = screened
+            .iter()
+            .filter(|row| matches!(row, Screened::Asked(_)))
+            .count();
         let scope = ProjectScope::new(context.project, Some(actor));
         let actor_role = policy::require_manager(scope.actor_role)?;
         let inviter = scope.actor_user()?;
@@ -482,10 +487,10 @@ impl Roster {
 }
 
 /// A row sorted before the store is asked: settled by its address alone, or asked about.
-enum Screened<'a> {
-    Invalid(&'a EmailError),
+enum Screened {
+    Invalid(EmailError),
     Duplicate,
-    Asked(&'a Email),
+    Asked(Email),
 }
 
 /// What is left of `limit` once `used` is spent. The store counts whenever a limit is on; a
@@ -595,13 +600,14 @@ mod tests {
             actor_membership: None,
         };
         let mut store = MockStore::new();
-        store.expect_invite_context().returning(move |_| {
-            Ok(Some(InviteContext {
+        store.expect_transact().returning(move |mut step| {
+            step.decide(Snapshot::Invite(Some(InviteContext {
                 project: context.clone(),
                 invitees: invitees.clone(),
                 sent_by_actor: sent,
                 pending_invitations: None,
-            }))
+            })))?;
+            Ok(())
         });
         store
     }
@@ -624,7 +630,7 @@ mod tests {
     }
 
     /// A store answering for fewer or more addresses than asked is refused before anything is
-    /// decided (the mock has no `apply`: calling it would fail the test).
+    /// decided.
     #[tokio::test]
     async fn a_store_answering_for_other_addresses_than_asked_is_refused() {
         let admin = admin();

@@ -89,6 +89,8 @@ impl Roster {
     ) -> Result<Page<OutboxEntry, NoticeId>, RosterError> {
         let scope = self.scope(project, Some(actor)).await?;
         policy::require_manager(scope.actor_role)?;
+        // What this process sent is recorded first, so the listing shows it.
+        self.flush().await?;
         let limit = page.clamped_limit();
         let query = OutboxQuery {
             status,

@@ -12,7 +12,10 @@ use crate::membership::Membership;
 use crate::notice::NoticeKind;
 use crate::policy;
 use crate::role::Role;
-use crate::store::{Change, Entity, InvitationKey, InvitationWrite, MembershipWrite};
+use crate::store::{
+    Change, Entity, InvitationContext, InvitationKey, InvitationWrite, MembershipWrite, Read,
+    Snapshot,
+};
 use crate::token::InvitationToken;
 use crate::user::User;
 
@@ -39,32 +42,38 @@ impl Roster {
         actor: UserId,
         invitation: InvitationId,
     ) -> Result<Resent, RosterError> {
+        let now = self.now();
+        let read = Read::Invitation {
+            key: InvitationKey::Id(invitation),
+            actor: Some(actor),
+            sent_since: self
+                .config()
+                .limits
+                .invitations_per_inviter_per_day
+                .map(|_| sending_window_start(now)),
+        };
+        let roster = self.clone();
         let resent = self
-            .transact(|| Box::pin(self.plan_resend(actor, invitation)))
+            .run(read, move |snapshot| roster.plan_resend(actor, snapshot))
             .await?;
         tracing::info!(sends = resent.invitation.sends, "invitation resent");
         Ok(resent)
     }
 
-    async fn plan_resend(
-        &self,
-        actor: UserId,
-        id: InvitationId,
-    ) -> Result<Plan<Resent>, RosterError> {
+    fn plan_resend(&self, actor: UserId, snapshot: Snapshot) -> Result<Plan<Resent>, RosterError> {
         let now = self.now();
-        let (mut invitation, scope, invitee) = self.pending_for_manager(actor, id, now).await?;
+        let Snapshot::Invitation {
+            context,
+            sent_by_actor,
+        } = snapshot
+        else {
+            return Err(super::wrong_snapshot());
+        };
+        let (mut invitation, scope, invitee) = pending_for_manager(context, actor, now)?;
         let inviter = scope.actor_user()?;
         let mut change = Change::on_project(scope.project.id, scope.project.version);
         let window_start = sending_window_start(now);
-        let sent = match self.config().limits.invitations_per_inviter_per_day {
-            Some(_) => Some(
-                self.store()
-                    .count_invitations_sent_by(actor, window_start)
-                    .await?,
-            ),
-            None => None,
-        };
-        if let Some((limit, 0)) = self.inviter_budget(inviter, sent, &mut change)?
+        if let Some((limit, 0)) = self.inviter_budget(inviter, sent_by_actor, &mut change)?
             && !already_counted(&invitation, actor, window_start)
         {
             return Err(RosterError::LimitReached(
@@ -111,36 +120,42 @@ impl Roster {
         actor: UserId,
         invitation: InvitationId,
     ) -> Result<Invitation, RosterError> {
+        let read = Read::Invitation {
+            key: InvitationKey::Id(invitation),
+            actor: Some(actor),
+            sent_since: None,
+        };
+        let roster = self.clone();
         let revoked = self
-            .transact(|| {
-                Box::pin(async move {
-                    let now = self.now();
-                    let (mut invitation, scope, _) =
-                        self.pending_for_manager(actor, invitation, now).await?;
-                    let inviter = scope.actor_user()?;
-                    let mut change = Change::on_project(scope.project.id, scope.project.version);
-                    invitation.state = InvitationState::Revoked;
-                    invitation.closed_at = Some(now);
-                    change
-                        .invitations
-                        .push(InvitationWrite::Update(invitation.clone()));
-                    change.audit.push(self.event(
-                        now,
-                        Some(actor),
-                        &scope,
-                        AuditAction::InvitationRevoked {
-                            invitation: invitation.id,
-                            email: invitation.email.clone(),
-                        },
-                    ));
-                    let notice =
-                        notice_for(&scope, &invitation, &inviter.email, NoticeKind::Revocation);
-                    let outgoing = vec![self.enqueue(&mut change, notice, None, now)];
-                    Ok(Plan {
-                        change,
-                        outcome: invitation,
-                        outgoing,
-                    })
+            .run(read, move |snapshot| {
+                let now = roster.now();
+                let Snapshot::Invitation { context, .. } = snapshot else {
+                    return Err(super::wrong_snapshot());
+                };
+                let (mut invitation, scope, _) = pending_for_manager(context, actor, now)?;
+                let inviter = scope.actor_user()?;
+                let mut change = Change::on_project(scope.project.id, scope.project.version);
+                invitation.state = InvitationState::Revoked;
+                invitation.closed_at = Some(now);
+                change
+                    .invitations
+                    .push(InvitationWrite::Update(invitation.clone()));
+                change.audit.push(roster.event(
+                    now,
+                    Some(actor),
+                    &scope,
+                    AuditAction::InvitationRevoked {
+                        invitation: invitation.id,
+                        email: invitation.email.clone(),
+                    },
+                ));
+                let notice =
+                    notice_for(&scope, &invitation, &inviter.email, NoticeKind::Revocation);
+                let outgoing = vec![roster.enqueue(&mut change, notice, None, now)];
+                Ok(Plan {
+                    change,
+                    outcome: invitation,
+                    outgoing,
                 })
             })
             .await?;
@@ -161,36 +176,36 @@ impl Roster {
         user: UserId,
         role: Role,
     ) -> Result<Membership, RosterError> {
-        self.transact(|| {
-            Box::pin(async move {
-                let now = self.now();
-                let scope = self.scope(project, Some(actor)).await?;
-                let actor_role = policy::require_manager(scope.actor_role)?;
-                policy::require_grantable(actor_role, role)?;
-                let mut membership = self.target_membership(&scope, actor, user).await?;
-                policy::require_not_outranked(actor_role, target_role(&scope, &membership))?;
-                if membership.role == role {
-                    return Ok(Plan::new(Change::default(), membership));
-                }
-                self.require_administrator_left(project, membership.role, Some(role))
-                    .await?;
-                let mut change = Change::on_project(scope.project.id, scope.project.version);
-                change.audit.push(self.event(
-                    now,
-                    Some(actor),
-                    &scope,
-                    AuditAction::RoleChanged {
-                        user,
-                        from: membership.role,
-                        to: role,
-                    },
-                ));
-                membership.role = role;
-                change
-                    .memberships
-                    .push(MembershipWrite::Update(membership.clone()));
-                Ok(Plan::new(change, membership))
-            })
+        let roster = self.clone();
+        self.run(member(project, actor, user), move |snapshot| {
+            let now = roster.now();
+            let (scope, mut membership, administrators) = target(snapshot, actor)?;
+            let actor_role = policy::require_manager(scope.actor_role)?;
+            policy::require_grantable(actor_role, role)?;
+            let mut membership = membership
+                .take()
+                .ok_or(RosterError::NotFound(Entity::Membership))?;
+            policy::require_not_outranked(actor_role, target_role(&scope, &membership))?;
+            if membership.role == role {
+                return Ok(Plan::new(Change::default(), membership));
+            }
+            policy::require_keeps_administrator(membership.role, Some(role), administrators)?;
+            let mut change = Change::on_project(scope.project.id, scope.project.version);
+            change.audit.push(roster.event(
+                now,
+                Some(actor),
+                &scope,
+                AuditAction::RoleChanged {
+                    user,
+                    from: membership.role,
+                    to: role,
+                },
+            ));
+            membership.role = role;
+            change
+                .memberships
+                .push(MembershipWrite::Update(membership.clone()));
+            Ok(Plan::new(change, membership))
         })
         .await
     }
@@ -206,30 +221,18 @@ impl Roster {
         project: ProjectId,
         user: UserId,
     ) -> Result<(), RosterError> {
-        self.transact(|| {
-            Box::pin(async move {
-                let now = self.now();
-                let scope = self.scope(project, Some(actor)).await?;
-                let actor_role = policy::require_manager(scope.actor_role)?;
-                let membership = self.target_membership(&scope, actor, user).await?;
-                policy::require_not_outranked(actor_role, target_role(&scope, &membership))?;
-                self.require_administrator_left(project, membership.role, None)
-                    .await?;
-                let mut change = Change::on_project(scope.project.id, scope.project.version);
-                change
-                    .memberships
-                    .push(MembershipWrite::Delete { project, user });
-                change.audit.push(self.event(
-                    now,
-                    Some(actor),
-                    &scope,
-                    AuditAction::MemberRemoved {
-                        user,
-                        role: membership.role,
-                    },
-                ));
-                Ok(Plan::new(change, ()))
-            })
+        let roster = self.clone();
+        self.run(member(project, actor, user), move |snapshot| {
+            let (scope, membership, administrators) = target(snapshot, actor)?;
+            let actor_role = policy::require_manager(scope.actor_role)?;
+            let membership = membership.ok_or(RosterError::NotFound(Entity::Membership))?;
+            policy::require_not_outranked(actor_role, target_role(&scope, &membership))?;
+            policy::require_keeps_administrator(membership.role, None, administrators)?;
+            let action = AuditAction::MemberRemoved {
+                user,
+                role: membership.role,
+            };
+            Ok(roster.plan_departure(&scope, actor, membership, action))
         })
         .await
     }
@@ -239,87 +242,80 @@ impl Roster {
     /// Errors: [`RosterError::NotFound`] (not a member), [`RosterError::LastAdministrator`].
     #[tracing::instrument(skip_all, fields(user = %user, project = %project))]
     pub async fn leave(&self, user: UserId, project: ProjectId) -> Result<(), RosterError> {
-        self.transact(|| {
-            Box::pin(async move {
-                let now = self.now();
-                let scope = self.scope(project, Some(user)).await?;
-                let membership = scope
-                    .actor_membership
-                    .clone()
-                    .ok_or(RosterError::NotFound(Entity::Membership))?;
-                self.require_administrator_left(project, membership.role, None)
-                    .await?;
-                let mut change = Change::on_project(scope.project.id, scope.project.version);
-                change
-                    .memberships
-                    .push(MembershipWrite::Delete { project, user });
-                change.audit.push(self.event(
-                    now,
-                    Some(user),
-                    &scope,
-                    AuditAction::MemberLeft {
-                        user,
-                        role: membership.role,
-                    },
-                ));
-                Ok(Plan::new(change, ()))
-            })
+        let roster = self.clone();
+        self.run(member(project, user, user), move |snapshot| {
+            let (scope, membership, administrators) = target(snapshot, user)?;
+            let membership = membership.ok_or(RosterError::NotFound(Entity::Membership))?;
+            policy::require_keeps_administrator(membership.role, None, administrators)?;
+            let action = AuditAction::MemberLeft {
+                user,
+                role: membership.role,
+            };
+            Ok(roster.plan_departure(&scope, user, membership, action))
         })
         .await
     }
 
-    /// Reads a pending invitation that `actor` may act on (manage the project, grant its role),
-    /// with its project scope (whose actor is known to exist) and the invitee, if a user.
-    async fn pending_for_manager(
-        &self,
-        actor: UserId,
-        id: InvitationId,
-        now: DateTime<Utc>,
-    ) -> Result<(Invitation, ProjectScope, Option<User>), RosterError> {
-        let context = self
-            .store()
-            .invitation_context(InvitationKey::Id(id), Some(actor))
-            .await?
-            .ok_or(RosterError::NotFound(Entity::Invitation))?;
-        let scope = ProjectScope::new(context.project, Some(actor));
-        let actor_role = policy::require_manager(scope.actor_role)?;
-        policy::require_grantable(actor_role, context.invitation.role)?;
-        policy::require_pending(&context.invitation, now)?;
-        scope.actor_user()?;
-        Ok((context.invitation, scope, context.invitee))
-    }
-
-    /// [`policy::require_keeps_administrator`] for a member of `project` going from `from` to
-    /// `to` (`None`: leaving), against the project's current count of Administrators.
-    async fn require_administrator_left(
-        &self,
-        project: ProjectId,
-        from: Role,
-        to: Option<Role>,
-    ) -> Result<(), RosterError> {
-        let administrators = self
-            .store()
-            .count_members(project, Role::Administrator)
-            .await?;
-        policy::require_keeps_administrator(from, to, administrators)
-    }
-
-    async fn target_membership(
+    /// The change deleting `membership`, audited as `action` by `actor`.
+    fn plan_departure(
         &self,
         scope: &ProjectScope,
         actor: UserId,
-        user: UserId,
-    ) -> Result<Membership, RosterError> {
-        if user == actor
-            && let Some(membership) = &scope.actor_membership
-        {
-            return Ok(membership.clone());
-        }
-        self.store()
-            .membership(scope.project.id, user)
-            .await?
-            .ok_or(RosterError::NotFound(Entity::Membership))
+        membership: Membership,
+        action: AuditAction,
+    ) -> Plan<()> {
+        let mut change = Change::on_project(scope.project.id, scope.project.version);
+        change.memberships.push(MembershipWrite::Delete {
+            project: membership.project,
+            user: membership.user,
+        });
+        change
+            .audit
+            .push(self.event(self.now(), Some(actor), scope, action));
+        Plan::new(change, ())
     }
+}
+
+/// What a command on `member` of `project` by `actor` reads.
+fn member(project: ProjectId, actor: UserId, member: UserId) -> Read {
+    Read::Member {
+        project,
+        actor,
+        member,
+    }
+}
+
+/// The project scope for `actor`, the target's membership and the project's count of
+/// Administrators, from a snapshot of [`Read::Member`].
+fn target(
+    snapshot: Snapshot,
+    actor: UserId,
+) -> Result<(ProjectScope, Option<Membership>, u64), RosterError> {
+    let Snapshot::Member(context) = snapshot else {
+        return Err(super::wrong_snapshot());
+    };
+    let context = context.ok_or(RosterError::NotFound(Entity::Project))?;
+    Ok((
+        ProjectScope::new(context.project, Some(actor)),
+        context.member,
+        context.administrators,
+    ))
+}
+
+/// A pending invitation that `actor` may act on (manage the project, grant its role), with its
+/// project scope (whose actor is known to exist) and the invitee, if a user.
+fn pending_for_manager(
+    context: Option<InvitationContext>,
+    actor: UserId,
+    now: DateTime<Utc>,
+) -> Result<(Invitation, ProjectScope, Option<User>), RosterError> {
+    let context = context.ok_or(RosterError::NotFound(Entity::Invitation))?;
+    let scope = ProjectScope::new(context.project, Some(actor));
+    let actor_role = policy::require_manager(scope.actor_role)?;
+    policy::require_grantable(actor_role, context.invitation.role)?;
+    policy::require_pending(&context.invitation, now)?;
+    scope.actor_user()?;
+    Ok((context.invitation, scope, context.invitee))
 }
 
 /// The role the holder of `membership` has in effect: account administrators keep their rank even

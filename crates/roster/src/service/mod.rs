@@ -1,5 +1,5 @@
-//! The [`Roster`] service: commands that read, decide with the rules in `policy`, and apply one
-//! [`Change`] with a version precondition, retrying on conflict.
+//! The [`Roster`] service: each command hands the store one [`Step`]: what to read, and a pure
+//! decision (the rules in `policy`) that the store runs on it inside its own isolation.
 
 mod accounts;
 mod delivery;
@@ -19,9 +19,7 @@ pub use token_flow::{Acceptance, Accepted, InvitationPreview};
 pub use worker::DeliveryWorker;
 
 use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::{DateTime, Utc};
 
@@ -31,23 +29,23 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::RosterConfig;
 use crate::error::RosterError;
 use crate::id::{EventId, UserId};
-use crate::membership::Membership;
 use crate::notice::OutboxEntry;
 use crate::notifier::Notifier;
 use crate::policy;
 use crate::random::{OsRandom, RandomSource};
 use crate::role::Role;
-use crate::store::{Change, Entity, ProjectContext, Store, StoreError};
+use crate::store::{Change, Entity, ProjectContext, Read, Snapshot, Step, Store, StoreError};
 use crate::token::InvitationToken;
 use crate::user::User;
 
 /// The roster service. Cheap to clone (an `Arc` inside), `Send + Sync`: build one at start-up and
 /// share it.
 ///
-/// Every command reads what its decision needs, decides with pure rules, and applies one atomic
-/// change guarded by the version of the project it read; if another command changed the project
-/// meanwhile, it reads and decides again (up to [`RosterConfig::max_attempts`] times). Notices a
-/// change announces are written to the outbox in the same change and sent right after the commit;
+/// Every command is one trip to the store: the store reads what the command decides on, runs its
+/// pure decision and applies the resulting change atomically, all inside its own isolation (its
+/// lock, its write transaction), so commands on one project are serialized without conflicts and
+/// never fail because others are busy. Notices a change announces are written to the outbox in
+/// the same change and sent right after the commit;
 /// one that cannot be sent stays queued for [`Roster::deliver_due`] or a
 /// [`DeliveryWorker`](crate::DeliveryWorker).
 #[derive(Clone)]
@@ -64,6 +62,11 @@ struct Inner {
     /// A hash of no one's password, verified against when an address is unknown so sign-in takes
     /// the same time either way; made on first use with this instance's cost.
     dummy_hash: std::sync::OnceLock<crate::user::PasswordHash>,
+    /// Outcomes of sends not yet written: they ride along with the next command (or a flush)
+    /// instead of costing a commit of their own.
+    deliveries: Mutex<Vec<OutboxEntry>>,
+    /// Whether a flush of `deliveries` is already scheduled.
+    flush_scheduled: std::sync::atomic::AtomicBool,
 }
 
 impl fmt::Debug for Roster {
@@ -120,6 +123,8 @@ impl RosterBuilder {
                 random: self.random,
                 config: self.config,
                 dummy_hash: std::sync::OnceLock::new(),
+                deliveries: Mutex::new(Vec::new()),
+                flush_scheduled: std::sync::atomic::AtomicBool::new(false),
             }),
         }
     }
@@ -149,16 +154,12 @@ impl<T> Plan<T> {
     }
 }
 
-pub(crate) type Decision<'a, T> =
-    Pin<Box<dyn Future<Output = Result<Plan<T>, RosterError>> + Send + 'a>>;
-
 /// The project a command acts on, with its account and the actor's role in it.
 pub(crate) struct ProjectScope {
     pub(crate) project: Project,
     pub(crate) account: Account,
     pub(crate) actor: Option<User>,
     pub(crate) actor_role: Option<Role>,
-    pub(crate) actor_membership: Option<Membership>,
 }
 
 impl ProjectScope {
@@ -173,7 +174,6 @@ impl ProjectScope {
             account: context.account,
             actor: context.actor,
             actor_role,
-            actor_membership: context.actor_membership,
         }
     }
 
@@ -242,7 +242,8 @@ impl Roster {
         }
     }
 
-    /// Reads the project, its account and the actor's standing in it.
+    /// Reads the project, its account and the actor's standing in it (for listings, which read
+    /// committed state outside any step).
     pub(crate) async fn scope(
         &self,
         project: crate::id::ProjectId,
@@ -256,49 +257,65 @@ impl Roster {
         Ok(ProjectScope::new(context, actor))
     }
 
-    /// Reads and decides (through `decide`), applies the change, and on a conflict reads and
-    /// decides again; then sends the plan's notices. Uniqueness violations count as conflicts
-    /// because every decision read the records it writes: a violation means someone else wrote
-    /// them in between.
-    pub(crate) async fn transact<'a, T, F>(&'a self, decide: F) -> Result<T, RosterError>
+    /// Runs one command in one trip to the store: the store reads what `read` names and calls
+    /// `decide` on it inside its own isolation, then applies the plan's change; the plan's
+    /// notices are sent once that has committed. Delivery records waiting to be written ride
+    /// along. A refusal from `decide` writes nothing of the command.
+    pub(crate) async fn run<T, F>(&self, read: Read, decide: F) -> Result<T, RosterError>
     where
-        T: Send + 'a,
-        F: Fn() -> Decision<'a, T> + Send + Sync + 'a,
+        T: Send + 'static,
+        F: FnMut(Snapshot) -> Result<Plan<T>, RosterError> + Send + 'static,
     {
-        self.transact_and_deliver(decide)
+        self.run_and_deliver(read, decide)
             .await
             .map(|(outcome, _)| outcome)
     }
 
-    /// [`Roster::transact`], also telling how the plan's notices fared.
-    pub(crate) async fn transact_and_deliver<'a, T, F>(
-        &'a self,
-        decide: F,
+    /// [`Roster::run`], also telling how the plan's notices fared.
+    pub(crate) async fn run_and_deliver<T, F>(
+        &self,
+        read: Read,
+        mut decide: F,
     ) -> Result<(T, DeliveryReport), RosterError>
     where
-        T: Send + 'a,
-        F: Fn() -> Decision<'a, T> + Send + Sync + 'a,
+        T: Send + 'static,
+        F: FnMut(Snapshot) -> Result<Plan<T>, RosterError> + Send + 'static,
     {
-        let attempts = self.inner.config.max_attempts.max(1);
-        for attempt in 1..=attempts {
-            let plan = decide().await?;
-            if plan.change.is_empty() {
-                return Ok((plan.outcome, DeliveryReport::default()));
-            }
-            match self.store().apply(plan.change).await {
-                Ok(()) => {
-                    let report = self.send_after_commit(plan.outgoing).await;
-                    return Ok((plan.outcome, report));
-                }
-                Err(StoreError::Conflict(_) | StoreError::AlreadyExists(_)) => {
-                    tracing::debug!(attempt, "concurrent change; deciding again");
-                }
-                Err(error) => return Err(error.into()),
-            }
+        let verdict: Verdict<T> = Arc::default();
+        let kept = verdict.clone();
+        let deliveries = self.take_deliveries();
+        let step = Step::new(read, move |snapshot| {
+            let (change, outcome) = match decide(snapshot) {
+                Ok(mut plan) => (std::mem::take(&mut plan.change), Ok(plan)),
+                Err(error) => (Change::default(), Err(error)),
+            };
+            *lock(&kept) = Some(outcome);
+            change
+        })
+        .with_deliveries(deliveries.clone());
+        if let Err(error) = self.store().transact(step).await {
+            self.keep_deliveries(deliveries);
+            return Err(error.into());
         }
-        tracing::warn!(attempts, "gave up after repeated conflicts");
-        Err(RosterError::Contention { attempts })
+        let plan = lock(&verdict)
+            .take()
+            .ok_or_else(|| StoreError::backend("the store did not run the decision"))??;
+        let report = self.send_after_commit(plan.outgoing).await;
+        Ok((plan.outcome, report))
     }
+}
+
+/// Where a decision run by the store leaves its plan (or refusal) for the command.
+type Verdict<T> = Arc<Mutex<Option<Result<Plan<T>, RosterError>>>>;
+
+/// Locks a mutex whose holders never panic mid-update, taking over a poisoned one.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The error for a store that answered a read with a snapshot of another kind.
+pub(crate) fn wrong_snapshot() -> RosterError {
+    StoreError::backend("the store answered a different read than the one asked").into()
 }
 
 #[cfg(test)]
@@ -324,11 +341,7 @@ pub(crate) mod tests {
     }
 
     fn plan_writing_something() -> Plan<u32> {
-        let change = Change {
-            audit: Vec::new(),
-            ..Change::default()
-        };
-        let mut plan = Plan::new(change, 7);
+        let mut plan = Plan::new(Change::default(), 7);
         plan.change.accounts.push(crate::account::Account {
             id: crate::id::AccountId::from_uuid(uuid::Uuid::nil()),
             name: "Acme".into(),
@@ -338,64 +351,61 @@ pub(crate) mod tests {
         plan
     }
 
-    #[tokio::test]
-    async fn conflicts_make_the_command_decide_again_until_it_applies() {
+    /// A store that runs each step's decision on an empty snapshot and keeps the changes.
+    fn deciding_store(changes: Arc<Mutex<Vec<Change>>>) -> MockStore {
         let mut store = MockStore::new();
-        let mut answers = vec![
-            Err(StoreError::Conflict(Entity::Project)),
-            Err(StoreError::AlreadyExists(Entity::Invitation)),
-            Ok(()),
-        ]
-        .into_iter();
+        store.expect_transact().returning(move |mut step| {
+            let change = step.decide(Snapshot::Nothing)?;
+            lock(&changes).push(change);
+            Ok(())
+        });
         store
-            .expect_apply()
-            .times(3)
-            .returning(move |_| answers.next().unwrap());
-        let roster = roster_on(store, RosterConfig::default());
-        let decisions = std::sync::atomic::AtomicU32::new(0);
+    }
+
+    #[tokio::test]
+    async fn the_store_runs_the_decision_once_and_applies_its_change() {
+        let changes = Arc::new(Mutex::new(Vec::new()));
+        let roster = roster_on(deciding_store(changes.clone()), RosterConfig::default());
+        let decisions = Arc::new(std::sync::atomic::AtomicU32::new(0));
+        let counted = decisions.clone();
         let outcome = roster
-            .transact(|| {
-                decisions.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                Box::pin(async { Ok(plan_writing_something()) })
+            .run(Read::Nothing, move |_| {
+                counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                Ok(plan_writing_something())
             })
             .await
             .unwrap();
         assert_eq!(outcome, 7);
-        assert_eq!(decisions.into_inner(), 3);
+        assert_eq!(decisions.load(std::sync::atomic::Ordering::SeqCst), 1);
+        let changes = lock(&changes);
+        assert_eq!(changes.len(), 1);
+        assert_eq!(changes[0].accounts.len(), 1);
     }
 
     #[tokio::test]
-    async fn endless_conflicts_end_in_a_retryable_contention_error() {
-        let mut store = MockStore::new();
-        store
-            .expect_apply()
-            .times(4)
-            .returning(|_| Err(StoreError::Conflict(Entity::Project)));
-        let roster = roster_on(
-            store,
-            RosterConfig {
-                max_attempts: 4,
-                ..RosterConfig::default()
-            },
-        );
+    async fn a_refusal_writes_nothing_and_reaches_the_caller() {
+        let changes = Arc::new(Mutex::new(Vec::new()));
+        let roster = roster_on(deciding_store(changes.clone()), RosterConfig::default());
         let error = roster
-            .transact(|| Box::pin(async { Ok(plan_writing_something()) }))
+            .run(Read::Nothing, |_| -> Result<Plan<()>, RosterError> {
+                Err(RosterError::NotRegistered)
+            })
             .await
             .unwrap_err();
-        assert!(matches!(error, RosterError::Contention { attempts: 4 }));
-        assert!(error.is_retryable());
+        assert!(matches!(error, RosterError::NotRegistered));
+        assert!(lock(&changes).iter().all(Change::is_empty));
     }
 
     #[tokio::test]
-    async fn backend_failures_are_not_retried_and_keep_their_source() {
+    async fn backend_failures_keep_their_source() {
         let mut store = MockStore::new();
         store
-            .expect_apply()
+            .expect_transact()
             .times(1)
             .returning(|_| Err(StoreError::backend(std::io::Error::other("disk on fire"))));
         let roster = roster_on(store, RosterConfig::default());
         let error = roster
-            .transact(|| Box::pin(async { Ok(plan_writing_something()) }))
+            .run(Read::Nothing, |_| Ok(plan_writing_something()))
             .await
             .unwrap_err();
         assert!(!error.is_retryable());
@@ -407,12 +417,39 @@ pub(crate) mod tests {
     }
 
     #[tokio::test]
-    async fn a_decision_that_writes_nothing_never_reaches_the_store() {
-        let roster = roster_on(MockStore::new(), RosterConfig::default());
-        let outcome = roster
-            .transact(|| Box::pin(async { Ok(Plan::new(Change::default(), "noop")) }))
+    async fn a_store_that_skips_the_decision_is_refused() {
+        let mut store = MockStore::new();
+        store.expect_transact().returning(|_| Ok(()));
+        let roster = roster_on(store, RosterConfig::default());
+        let error = roster
+            .run(Read::Nothing, |_| Ok(plan_writing_something()))
             .await
-            .unwrap();
-        assert_eq!(outcome, "noop");
+            .unwrap_err();
+        assert!(
+            matches!(error, RosterError::Store(StoreError::Backend { .. })),
+            "{error:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_store_answering_another_read_is_refused() {
+        let mut store = MockStore::new();
+        store.expect_transact().returning(|mut step| {
+            step.decide(Snapshot::User(None))?;
+            Ok(())
+        });
+        let roster = roster_on(store, RosterConfig::default());
+        let error = roster
+            .create_project(
+                crate::id::UserId::from_uuid(uuid::Uuid::nil()),
+                crate::id::AccountId::from_uuid(uuid::Uuid::nil()),
+                "Website",
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(error, RosterError::Store(StoreError::Backend { .. })),
+            "{error:?}"
+        );
     }
 }

@@ -14,7 +14,8 @@ use crate::membership::Membership;
 use crate::policy;
 use crate::role::Role;
 use crate::store::{
-    Change, Entity, InvitationContext, InvitationKey, InvitationWrite, MembershipWrite,
+    Change, Entity, InvitationContext, InvitationKey, InvitationWrite, MembershipWrite, Read,
+    Snapshot,
 };
 use crate::token::InvitationToken;
 use crate::user::{PasswordHash, User};
@@ -83,40 +84,54 @@ pub struct Accepted {
     pub account: Account,
 }
 
-impl Roster {
-    /// The invitation `token` opens, with its project, inviter and invitee.
-    async fn open(&self, token: &InvitationToken) -> Result<InvitationContext, RosterError> {
-        self.store()
-            .invitation_context(InvitationKey::Token(token.hash()), None)
-            .await?
-            .ok_or(RosterError::InvalidToken)
+/// The invitation a token opens, from a snapshot of [`Read::Invitation`] by its hash.
+fn opened(snapshot: Snapshot) -> Result<InvitationContext, RosterError> {
+    match snapshot {
+        Snapshot::Invitation { context, .. } => context.ok_or(RosterError::InvalidToken),
+        _ => Err(super::wrong_snapshot()),
     }
+}
 
+/// What opening `token` reads.
+fn open(token: &InvitationToken) -> Read {
+    Read::Invitation {
+        key: InvitationKey::Token(token.hash()),
+        actor: None,
+        sent_since: None,
+    }
+}
+
+impl Roster {
     /// Describes the invitation a token opens, without changing anything.
     ///
     /// Errors: [`RosterError::InvalidToken`] if the token opens nothing (never issued, or rotated
     /// away by a resend).
     #[tracing::instrument(skip_all)]
     pub async fn preview(&self, token: &InvitationToken) -> Result<InvitationPreview, RosterError> {
-        let InvitationContext {
-            invitation,
-            project,
-            inviter,
-            invitee,
-            ..
-        } = self.open(token).await?;
-        let inviter = inviter.ok_or(RosterError::NotFound(Entity::User))?;
-        Ok(InvitationPreview {
-            invitation: invitation.id,
-            state: invitation.effective_state(self.now()),
-            email: invitation.email,
-            project_name: project.project.name,
-            account_name: project.account.name,
-            role: invitation.role,
-            inviter: inviter.email,
-            registered_user: invitee.is_some_and(|user| user.is_registered()),
-            expires_at: invitation.expires_at,
+        let roster = self.clone();
+        self.run(open(token), move |snapshot| {
+            let InvitationContext {
+                invitation,
+                project,
+                inviter,
+                invitee,
+                ..
+            } = opened(snapshot)?;
+            let inviter = inviter.ok_or(RosterError::NotFound(Entity::User))?;
+            let preview = InvitationPreview {
+                invitation: invitation.id,
+                state: invitation.effective_state(roster.now()),
+                email: invitation.email,
+                project_name: project.project.name,
+                account_name: project.account.name,
+                role: invitation.role,
+                inviter: inviter.email,
+                registered_user: invitee.is_some_and(|user| user.is_registered()),
+                expires_at: invitation.expires_at,
+            };
+            Ok(Plan::new(Change::default(), preview))
         })
+        .await
     }
 
     /// Accepts the invitation a token opens: exactly one membership results, and the token never
@@ -146,8 +161,11 @@ impl Roster {
             Acceptance::ExistingUser { user } => Some(*user),
             Acceptance::NewUser { .. } => None,
         };
+        let roster = self.clone();
         let accepted = self
-            .transact(|| Box::pin(self.plan_accept(token, claimed, password.clone())))
+            .run(open(token), move |snapshot| {
+                roster.plan_accept(opened(snapshot)?, claimed, password.clone())
+            })
             .await?;
         tracing::info!(
             user = %accepted.user.id,
@@ -158,9 +176,9 @@ impl Roster {
         Ok(accepted)
     }
 
-    async fn plan_accept(
+    fn plan_accept(
         &self,
-        token: &InvitationToken,
+        context: InvitationContext,
         claimed: Option<UserId>,
         password: Option<PasswordHash>,
     ) -> Result<Plan<Accepted>, RosterError> {
@@ -172,7 +190,7 @@ impl Roster {
             invitee,
             invitee_membership,
             ..
-        } = self.open(token).await?;
+        } = context;
         policy::require_pending(&invitation, now)?;
         let scope = ProjectScope::new(project, None);
         let inviter_role = policy::effective_role(
@@ -205,16 +223,6 @@ impl Roster {
             ),
         };
         if invitee_membership.is_some() {
-            // A store whose context is not one snapshot may have read the membership of a
-            // concurrent acceptance of this very invitation (it writes the membership and closes
-            // the invitation together): if so, say the invitation is closed.
-            let current = self.store().invitation(invitation.id).await?;
-            if let Some(state) = current
-                .map(|i| i.effective_state(now))
-                .filter(|s| s.is_final())
-            {
-                return Err(RosterError::InvitationClosed { state });
-            }
             return Err(RosterError::AlreadyMember);
         }
 
@@ -255,31 +263,30 @@ impl Roster {
     /// Errors: [`RosterError::InvalidToken`], [`RosterError::InvitationClosed`].
     #[tracing::instrument(skip_all)]
     pub async fn decline(&self, token: &InvitationToken) -> Result<(), RosterError> {
+        let roster = self.clone();
         let invitation = self
-            .transact(|| {
-                Box::pin(async move {
-                    let now = self.now();
-                    let context = self.open(token).await?;
-                    let mut invitation = context.invitation;
-                    policy::require_pending(&invitation, now)?;
-                    let scope = ProjectScope::new(context.project, None);
-                    let mut change = Change::on_project(scope.project.id, scope.project.version);
-                    invitation.state = InvitationState::Declined;
-                    invitation.closed_at = Some(now);
-                    change.audit.push(self.event(
-                        now,
-                        None,
-                        &scope,
-                        AuditAction::InvitationDeclined {
-                            invitation: invitation.id,
-                            email: invitation.email.clone(),
-                        },
-                    ));
-                    change
-                        .invitations
-                        .push(InvitationWrite::Update(invitation.clone()));
-                    Ok(Plan::new(change, invitation.id))
-                })
+            .run(open(token), move |snapshot| {
+                let now = roster.now();
+                let context = opened(snapshot)?;
+                let mut invitation = context.invitation;
+                policy::require_pending(&invitation, now)?;
+                let scope = ProjectScope::new(context.project, None);
+                let mut change = Change::on_project(scope.project.id, scope.project.version);
+                invitation.state = InvitationState::Declined;
+                invitation.closed_at = Some(now);
+                change.audit.push(roster.event(
+                    now,
+                    None,
+                    &scope,
+                    AuditAction::InvitationDeclined {
+                        invitation: invitation.id,
+                        email: invitation.email.clone(),
+                    },
+                ));
+                change
+                    .invitations
+                    .push(InvitationWrite::Update(invitation.clone()));
+                Ok(Plan::new(change, invitation.id))
             })
             .await?;
         tracing::info!(invitation = %invitation, "invitation declined");

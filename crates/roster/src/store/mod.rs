@@ -32,14 +32,18 @@
 mod change;
 mod context;
 mod error;
+pub mod lookup;
 mod query;
+mod step;
 
 pub use change::{Change, Expectation, InvitationWrite, MembershipWrite, OutboxWrite, UserWrite};
 pub use context::{
     InvitationContext, InvitationKey, InviteContext, InviteQuery, Invitee, ProjectContext,
 };
 pub use error::{Entity, StoreError};
+pub use lookup::Lookup;
 pub use query::{InvitationQuery, Member, OutboxQuery};
+pub use step::{Decide, MemberContext, NoticeContext, Read, Snapshot, Step};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -207,4 +211,21 @@ pub trait Store: Send + Sync + 'static {
     /// Applies every write of `change` atomically, or none of them. See [`Change`] for the order
     /// of checks and the errors.
     async fn apply(&self, change: Change) -> Result<(), StoreError>;
+
+    /// Runs one command in one trip, within one isolation scope: writes `step.deliveries` (as
+    /// [`OutboxWrite::Update`]s), reads what `step.read` names (as [`lookup::gather`] would
+    /// through the single-record reads), calls `step.decide` on that snapshot, and applies the
+    /// [`Change`] it returns as [`Store::apply`] would; all of it or none of it.
+    ///
+    /// Nothing else may change what the snapshot holds between the read and the write: a store
+    /// runs the step under its lock, inside one write transaction, or holding the lock of the
+    /// step's project (and of the actor, when the read counts what the actor sent). Changes to
+    /// one project are thereby serialized, and a command never answers [`StoreError::Conflict`]
+    /// because another was busy. A store that can only make conditional writes reads, decides,
+    /// and applies guarded by the versions in the change, deciding again (with jittered
+    /// backoff) on a conflict; `decide` may be called once per attempt.
+    ///
+    /// Errors: whatever applying the change answers (then nothing of the step is kept), or a
+    /// [`StoreError::Backend`].
+    async fn transact(&self, step: Step) -> Result<(), StoreError>;
 }

@@ -1,0 +1,233 @@
+//! The single-record lookups a store makes inside its isolation, and [`gather`], which turns them
+//! into the [`Snapshot`] a [`Read`] asks for. A store that runs decisions under a lock or inside
+//! a transaction implements [`Lookup`] over its locked state or transaction and calls [`gather`],
+//! so what each read contains is described once, here.
+
+use chrono::{DateTime, Utc};
+
+use super::{
+    InvitationContext, InvitationKey, InviteContext, InviteQuery, Invitee, MemberContext,
+    NoticeContext, ProjectContext, Read, Snapshot, StoreError,
+};
+use crate::account::{Account, Project};
+use crate::email::Email;
+use crate::id::{AccountId, InvitationId, NoticeId, ProjectId, UserId};
+use crate::invitation::Invitation;
+use crate::membership::Membership;
+use crate::notice::OutboxEntry;
+use crate::role::Role;
+use crate::token::TokenHash;
+use crate::user::User;
+
+/// Blocking single-record lookups, answered as the [`Store`](crate::Store) methods of the same
+/// names are, but inside whatever isolation the store runs a step in.
+pub trait Lookup {
+    /// As [`Store::account`](crate::Store::account).
+    fn account(&mut self, id: AccountId) -> Result<Option<Account>, StoreError>;
+    /// As [`Store::project`](crate::Store::project).
+    fn project(&mut self, id: ProjectId) -> Result<Option<Project>, StoreError>;
+    /// As [`Store::user`](crate::Store::user).
+    fn user(&mut self, id: UserId) -> Result<Option<User>, StoreError>;
+    /// As [`Store::user_by_email`](crate::Store::user_by_email).
+    fn user_by_email(&mut self, email: &Email) -> Result<Option<User>, StoreError>;
+    /// As [`Store::membership`](crate::Store::membership).
+    fn membership(
+        &mut self,
+        project: ProjectId,
+        user: UserId,
+    ) -> Result<Option<Membership>, StoreError>;
+    /// As [`Store::count_members`](crate::Store::count_members).
+    fn count_members(&mut self, project: ProjectId, role: Role) -> Result<u64, StoreError>;
+    /// As [`Store::invitation`](crate::Store::invitation).
+    fn invitation(&mut self, id: InvitationId) -> Result<Option<Invitation>, StoreError>;
+    /// As [`Store::invitation_by_token`](crate::Store::invitation_by_token).
+    fn invitation_by_token(&mut self, hash: &TokenHash) -> Result<Option<Invitation>, StoreError>;
+    /// As [`Store::pending_invitation`](crate::Store::pending_invitation).
+    fn pending_invitation(
+        &mut self,
+        project: ProjectId,
+        email: &Email,
+    ) -> Result<Option<Invitation>, StoreError>;
+    /// As [`Store::count_pending_invitations`](crate::Store::count_pending_invitations).
+    fn count_pending_invitations(
+        &mut self,
+        project: ProjectId,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError>;
+    /// As [`Store::count_invitations_sent_by`](crate::Store::count_invitations_sent_by).
+    fn count_invitations_sent_by(
+        &mut self,
+        inviter: UserId,
+        since: DateTime<Utc>,
+    ) -> Result<u64, StoreError>;
+    /// As [`Store::outbox_entry`](crate::Store::outbox_entry).
+    fn outbox_entry(&mut self, id: NoticeId) -> Result<Option<OutboxEntry>, StoreError>;
+}
+
+/// Reads what `read` asks for through `lookup`.
+pub fn gather(lookup: &mut impl Lookup, read: &Read) -> Result<Snapshot, StoreError> {
+    Ok(match read {
+        Read::Nothing => Snapshot::Nothing,
+        Read::User(id) => Snapshot::User(lookup.user(*id)?),
+        Read::Address(email) => Snapshot::Address(lookup.user_by_email(email)?),
+        Read::Account(id) => Snapshot::Account(lookup.account(*id)?),
+        Read::Member {
+            project,
+            actor,
+            member,
+        } => Snapshot::Member(member_context(lookup, *project, *actor, *member)?),
+        Read::Invitation {
+            key,
+            actor,
+            sent_since,
+        } => Snapshot::Invitation {
+            context: invitation_context(lookup, key, *actor)?,
+            sent_by_actor: match (actor, sent_since) {
+                (Some(actor), Some(since)) => {
+                    Some(lookup.count_invitations_sent_by(*actor, *since)?)
+                }
+                _ => None,
+            },
+        },
+        Read::Invite(query) => Snapshot::Invite(invite_context(lookup, query)?),
+        Read::Notice { id, actor } => Snapshot::Notice(notice_context(lookup, *id, *actor)?),
+    })
+}
+
+/// The project context of `project` for `actor`, as
+/// [`Store::project_context`](crate::Store::project_context) answers.
+pub fn project_context(
+    lookup: &mut impl Lookup,
+    project: ProjectId,
+    actor: Option<UserId>,
+) -> Result<Option<ProjectContext>, StoreError> {
+    let Some(project) = lookup.project(project)? else {
+        return Ok(None);
+    };
+    let Some(account) = lookup.account(project.account)? else {
+        return Ok(None);
+    };
+    let (actor, actor_membership) = match actor {
+        Some(actor) => (lookup.user(actor)?, lookup.membership(project.id, actor)?),
+        None => (None, None),
+    };
+    Ok(Some(ProjectContext {
+        project,
+        account,
+        actor,
+        actor_membership,
+    }))
+}
+
+/// The invitation context `key` finds, as
+/// [`Store::invitation_context`](crate::Store::invitation_context) answers.
+pub fn invitation_context(
+    lookup: &mut impl Lookup,
+    key: &InvitationKey,
+    actor: Option<UserId>,
+) -> Result<Option<InvitationContext>, StoreError> {
+    let invitation = match key {
+        InvitationKey::Id(id) => lookup.invitation(*id)?,
+        InvitationKey::Token(hash) => lookup.invitation_by_token(hash)?,
+    };
+    let Some(invitation) = invitation else {
+        return Ok(None);
+    };
+    let Some(project) = project_context(lookup, invitation.project, actor)? else {
+        return Ok(None);
+    };
+    let project_id = project.project.id;
+    let inviter = lookup.user(invitation.invited_by)?;
+    let inviter_membership = lookup.membership(project_id, invitation.invited_by)?;
+    let invitee = lookup.user_by_email(&invitation.email)?;
+    let invitee_membership = match &invitee {
+        Some(user) => lookup.membership(project_id, user.id)?,
+        None => None,
+    };
+    Ok(Some(InvitationContext {
+        invitation,
+        project,
+        inviter,
+        inviter_membership,
+        invitee,
+        invitee_membership,
+    }))
+}
+
+/// Everything a bulk invite reads, as
+/// [`Store::invite_context`](crate::Store::invite_context) answers.
+pub fn invite_context(
+    lookup: &mut impl Lookup,
+    query: &InviteQuery,
+) -> Result<Option<InviteContext>, StoreError> {
+    let Some(project) = project_context(lookup, query.project, Some(query.actor))? else {
+        return Ok(None);
+    };
+    let mut invitees = Vec::with_capacity(query.emails.len());
+    for email in &query.emails {
+        let user = lookup.user_by_email(email)?;
+        let membership = match &user {
+            Some(user) => lookup.membership(query.project, user.id)?,
+            None => None,
+        };
+        let pending = lookup.pending_invitation(query.project, email)?;
+        invitees.push(Invitee {
+            user,
+            membership,
+            pending,
+        });
+    }
+    let sent_by_actor = match query.sent_since {
+        Some(since) => Some(lookup.count_invitations_sent_by(query.actor, since)?),
+        None => None,
+    };
+    let pending_invitations = match query.pending_at {
+        Some(now) => Some(lookup.count_pending_invitations(query.project, now)?),
+        None => None,
+    };
+    Ok(Some(InviteContext {
+        project,
+        invitees,
+        sent_by_actor,
+        pending_invitations,
+    }))
+}
+
+fn member_context(
+    lookup: &mut impl Lookup,
+    project: ProjectId,
+    actor: UserId,
+    member: UserId,
+) -> Result<Option<MemberContext>, StoreError> {
+    let Some(project) = project_context(lookup, project, Some(actor))? else {
+        return Ok(None);
+    };
+    let member = if member == actor {
+        project.actor_membership.clone()
+    } else {
+        lookup.membership(project.project.id, member)?
+    };
+    let administrators = lookup.count_members(project.project.id, Role::Administrator)?;
+    Ok(Some(MemberContext {
+        project,
+        member,
+        administrators,
+    }))
+}
+
+fn notice_context(
+    lookup: &mut impl Lookup,
+    id: NoticeId,
+    actor: Option<UserId>,
+) -> Result<Option<NoticeContext>, StoreError> {
+    let Some(entry) = lookup.outbox_entry(id)? else {
+        return Ok(None);
+    };
+    let project = project_context(lookup, entry.notice.project, actor)?;
+    let invitation = lookup.invitation(entry.notice.invitation)?;
+    Ok(Some(NoticeContext {
+        entry,
+        project,
+        invitation,
+    }))
+}
