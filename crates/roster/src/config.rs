@@ -127,9 +127,6 @@ pub struct RosterConfig {
     pub delivery: DeliveryPolicy,
     /// Password rules and hashing cost.
     pub passwords: PasswordPolicy,
-    /// How many times a command reads and decides again after a concurrent change before giving
-    /// up with [`RosterError::Contention`](crate::RosterError::Contention). Default: 16.
-    pub max_attempts: u32,
 }
 
 impl Default for RosterConfig {
@@ -138,7 +135,6 @@ impl Default for RosterConfig {
             limits: Limits::default(),
             delivery: DeliveryPolicy::default(),
             passwords: PasswordPolicy::default(),
-            max_attempts: 16,
         }
     }
 }

@@ -140,12 +140,6 @@ pub enum RosterError {
     /// A configured limit was reached.
     #[error("limit reached: {0}")]
     LimitReached(LimitKind),
-    /// Concurrent changes kept invalidating the command's decision; trying again may succeed.
-    #[error("too much contention: gave up after {attempts} attempts")]
-    Contention {
-        /// How many times it read and decided.
-        attempts: u32,
-    },
     /// The outbox entry is not in a state that allows this (e.g. re-queueing a delivered notice).
     #[error("the notice cannot be re-queued in its current state")]
     NoticeNotRetryable,
@@ -161,7 +155,6 @@ impl RosterError {
     /// Whether the same command may succeed if tried again unchanged.
     pub fn is_retryable(&self) -> bool {
         match self {
-            RosterError::Contention { .. } => true,
             RosterError::Store(error) => error.is_retryable(),
             _ => false,
         }

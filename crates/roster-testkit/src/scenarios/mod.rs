@@ -89,6 +89,7 @@ macro_rules! __scenario_cases {
             accept_and_revoke_at_once_have_one_winner,
             accepting_declining_and_revoking_at_once_leave_one_outcome,
             many_delivery_passes_at_once_send_each_notice_once,
+            mixed_commands_of_64_tasks_on_one_project_never_fail,
         );
     };
 }

@@ -566,3 +566,128 @@ fn closes(action: &AuditAction, invitation: roster::InvitationId) -> bool {
         _ => false,
     }
 }
+
+/// What one task of the mixed load did.
+type Done = Result<(), RosterError>;
+
+/// 64 tasks of mixed commands on one project at once (role changes, resends, revocations,
+/// acceptances, each with an invitation of a new address alongside): every command succeeds,
+/// none answers `Contention` or any other error because others were busy, and the project
+/// ends as the commands say.
+pub async fn mixed_commands_of_64_tasks_on_one_project_never_fail(store: Arc<dyn Store>) {
+    const EACH: usize = 16;
+    let world = racing(store);
+    let (admin, project) = world.admin_with_project().await;
+    let mut members = Vec::new();
+    let mut resent = Vec::new();
+    let mut revoked = Vec::new();
+    let mut tokens = Vec::new();
+    for i in 0..EACH {
+        members.push(
+            world
+                .new_member(
+                    admin.id,
+                    project.id,
+                    &format!("m{i}@example.com"),
+                    Role::User,
+                )
+                .await,
+        );
+        resent.push(
+            world
+                .send(
+                    admin.id,
+                    project.id,
+                    &format!("r{i}@example.com"),
+                    Role::User,
+                )
+                .await
+                .0,
+        );
+        revoked.push(
+            world
+                .send(
+                    admin.id,
+                    project.id,
+                    &format!("v{i}@example.com"),
+                    Role::User,
+                )
+                .await
+                .0,
+        );
+        tokens.push(
+            world
+                .send(
+                    admin.id,
+                    project.id,
+                    &format!("a{i}@example.com"),
+                    Role::User,
+                )
+                .await
+                .1,
+        );
+    }
+    let (members, resent, revoked, tokens) = (
+        Arc::new(members),
+        Arc::new(resent),
+        Arc::new(revoked),
+        Arc::new(tokens),
+    );
+    let results: Vec<Done> = all_at_once(4 * EACH, |i| {
+        let roster = world.roster.clone();
+        let (members, resent, revoked, tokens) = (
+            members.clone(),
+            resent.clone(),
+            revoked.clone(),
+            tokens.clone(),
+        );
+        let (admin, project) = (admin.id, project.id);
+        async move {
+            let n = i / 4;
+            match i % 4 {
+                0 => roster
+                    .change_role(admin, project, members[n].id, Role::Observer)
+                    .await
+                    .map(drop)?,
+                1 => roster.resend(admin, resent[n].id).await.map(drop)?,
+                2 => roster.revoke(admin, revoked[n].id).await.map(drop)?,
+                _ => roster.accept(&tokens[n], new_user()).await.map(drop)?,
+            }
+            let row = InviteRequest::new(format!("new{i}@example.com"), Role::User);
+            let report = roster.invite(admin, project, &[row]).await?;
+            assert!(report.rows[0].outcome.is_sent(), "{report:?}");
+            Ok(())
+        }
+    })
+    .await;
+    let failures: Vec<&Done> = results.iter().filter(|r| r.is_err()).collect();
+    assert!(failures.is_empty(), "commands that failed: {failures:?}");
+
+    let listed = world.members(project.id).await;
+    assert_eq!(
+        listed.len(),
+        1 + 2 * EACH,
+        "the admin, the members, the acceptors"
+    );
+    for member in members.iter() {
+        assert_eq!(
+            world.role_of(project.id, member.id).await,
+            Some(Role::Observer)
+        );
+    }
+    let pending = world
+        .invitations(project.id, Some(InvitationState::Pending))
+        .await;
+    assert_eq!(
+        pending.len(),
+        EACH + 4 * EACH,
+        "resent ones and the new ones"
+    );
+    for invitation in resent.iter() {
+        assert_eq!(world.invitation(invitation).await.sends, 2);
+    }
+    let revoked_now = world
+        .invitations(project.id, Some(InvitationState::Revoked))
+        .await;
+    assert_eq!(revoked_now.len(), EACH);
+}

@@ -55,6 +55,7 @@ mod contexts;
 mod invitations;
 mod outbox;
 mod reads;
+mod steps;
 mod uniqueness;
 mod versions;
 
@@ -64,6 +65,7 @@ pub use contexts::*;
 pub use invitations::*;
 pub use outbox::*;
 pub use reads::*;
+pub use steps::*;
 pub use uniqueness::*;
 pub use versions::*;
 
@@ -138,6 +140,12 @@ macro_rules! __store_cases {
             invitation_context_never_pairs_an_old_invitation_with_a_newer_version,
             invite_context_never_pairs_old_invitees_with_a_newer_version,
             project_context_never_pairs_an_old_membership_with_a_newer_version,
+            // steps
+            a_step_decides_on_what_it_reads_and_applies_the_change,
+            racing_steps_on_one_project_never_conflict,
+            a_failing_step_leaves_no_trace_and_spares_the_others,
+            delivery_records_are_written_before_the_step_reads,
+            a_step_deciding_nothing_writes_nothing,
         );
     };
 }
