@@ -119,7 +119,7 @@ impl PasswordPolicy {
 }
 
 /// Everything configurable about a [`Roster`](crate::Roster).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct RosterConfig {
     /// Limits on invitations.
     pub limits: Limits,
@@ -129,12 +129,3 @@ pub struct RosterConfig {
     pub passwords: PasswordPolicy,
 }
 
-impl Default for RosterConfig {
-    fn default() -> Self {
-        RosterConfig {
-            limits: Limits::default(),
-            delivery: DeliveryPolicy::default(),
-            passwords: PasswordPolicy::default(),
-        }
-    }
-}
