@@ -157,7 +157,7 @@ async fn round_of(
         other => panic!("{address} not invited: {other:?}"),
     };
     let resent = roster.resend(owner, invitation).await?;
-    if round % 2 == 0 {
+    if round.is_multiple_of(2) {
         let acceptance = Acceptance::NewUser {
             password: format!("password of {address}"),
         };
