@@ -128,4 +128,3 @@ pub struct RosterConfig {
     /// Password rules and hashing cost.
     pub passwords: PasswordPolicy,
 }
-

@@ -86,7 +86,6 @@ fn config() -> RosterConfig {
             ..DeliveryPolicy::default()
         },
         passwords: PasswordPolicy::insecure_fast_for_tests(),
-        ..RosterConfig::default()
     }
 }
 
