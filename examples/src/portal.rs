@@ -3,6 +3,7 @@
 //! a new project, so the invitations of every run are fresh.
 
 use async_trait::async_trait;
+use roster::StoreExt;
 use roster::{
     Acceptance, AuditAction, InvitationToken, InviteOutcome, InviteRequest, NoticeKind, Notifier,
     NotifyError, OutgoingNotice, PageRequest, Role, Roster, RosterError, User,

@@ -7,9 +7,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use roster::store::{InvitationQuery, Member, OutboxQuery, Step, lookup};
 use roster::{
-    Account, AccountId, AuditEvent, Change, Email, EventId, Invitation, InvitationId, Membership,
-    NoticeId, OutboxEntry, PasswordHash, Project, ProjectId, Role, Store, StoreError, TokenHash,
-    User, UserId,
+    Account, AccountId, AuditEvent, Email, EventId, Invitation, OutboxEntry, PasswordHash, Project,
+    ProjectId, Store, StoreError, User, UserId,
 };
 
 use crate::lookup::Locked;
@@ -17,9 +16,10 @@ use crate::state::State;
 
 /// A [`Store`] that keeps everything in memory, behind one lock.
 ///
-/// Every read and every [`Store::apply`] takes the lock, does its work without awaiting, and
-/// releases it, so changes are serialized and each one is atomic: a change that fails half way
-/// is undone before the lock is released, and readers never see part of one. Every read a
+/// Every listing and every [`Store::transact`] takes the lock, does its work without awaiting,
+/// and releases it: a step reads, decides and writes under the lock, so steps are serialized and
+/// each one is atomic (a change that fails half way is undone before the lock is released), and
+/// readers never see part of one. Every read a
 /// command makes is an index lookup, so the store stays fast with millions of records.
 ///
 /// State lives as long as the value (and its clones through `Arc`): nothing survives a restart.
@@ -61,48 +61,33 @@ impl fmt::Debug for InMemoryStore {
 
 #[async_trait]
 impl Store for InMemoryStore {
-    async fn account(&self, id: AccountId) -> Result<Option<Account>, StoreError> {
-        Ok(self.state().accounts.get(id).cloned())
-    }
-
-    async fn project(&self, id: ProjectId) -> Result<Option<Project>, StoreError> {
-        Ok(self.state().projects.get(id).cloned())
+    async fn transact(&self, mut step: Step) -> Result<(), StoreError> {
+        let mut state = self.state();
+        if !step.deliveries.is_empty() {
+            crate::apply::apply(&mut state, step.deliveries_change())?;
+        }
+        let snapshot = lookup::gather(&mut Locked(&state), &step.read)?;
+        let change = step.decide(snapshot)?;
+        crate::apply::apply(&mut state, change)
     }
 
     async fn projects(&self, account: AccountId) -> Result<Vec<Project>, StoreError> {
         Ok(self.state().projects.of_account(account))
     }
 
-    async fn user(&self, id: UserId) -> Result<Option<User>, StoreError> {
-        Ok(self.state().users.get(id).map(|row| row.user.clone()))
-    }
-
-    async fn user_by_email(&self, email: &Email) -> Result<Option<User>, StoreError> {
-        Ok(self
-            .state()
-            .users
-            .by_email(email)
-            .map(|row| row.user.clone()))
-    }
-
-    async fn password_hash(&self, user: UserId) -> Result<Option<PasswordHash>, StoreError> {
-        Ok(self
-            .state()
-            .users
-            .get(user)
-            .and_then(|row| row.password.clone()))
-    }
-
     async fn accounts_of_user(&self, user: UserId) -> Result<Vec<Account>, StoreError> {
         Ok(self.state().accounts_of_user(user))
     }
 
-    async fn membership(
+    async fn credentials(
         &self,
-        project: ProjectId,
-        user: UserId,
-    ) -> Result<Option<Membership>, StoreError> {
-        Ok(self.state().memberships.get(project, user).cloned())
+        email: &Email,
+    ) -> Result<Option<(User, Option<PasswordHash>)>, StoreError> {
+        Ok(self
+            .state()
+            .users
+            .by_email(email)
+            .map(|row| (row.user.clone(), row.password.clone())))
     }
 
     async fn members(
@@ -114,51 +99,8 @@ impl Store for InMemoryStore {
         Ok(self.state().members(project, after, limit))
     }
 
-    async fn count_members(&self, project: ProjectId, role: Role) -> Result<u64, StoreError> {
-        Ok(self.state().memberships.count(project, role))
-    }
-
-    async fn invitation(&self, id: InvitationId) -> Result<Option<Invitation>, StoreError> {
-        Ok(self.state().invitations.get(id).cloned())
-    }
-
-    async fn invitation_by_token(
-        &self,
-        hash: &TokenHash,
-    ) -> Result<Option<Invitation>, StoreError> {
-        Ok(self.state().invitations.by_token(hash).cloned())
-    }
-
-    async fn pending_invitation(
-        &self,
-        project: ProjectId,
-        email: &Email,
-    ) -> Result<Option<Invitation>, StoreError> {
-        Ok(self
-            .state()
-            .invitations
-            .pending_for(project, email)
-            .cloned())
-    }
-
     async fn invitations(&self, query: &InvitationQuery) -> Result<Vec<Invitation>, StoreError> {
         Ok(self.state().invitations.list(query))
-    }
-
-    async fn count_pending_invitations(
-        &self,
-        project: ProjectId,
-        now: DateTime<Utc>,
-    ) -> Result<u64, StoreError> {
-        Ok(self.state().invitations.count_pending(project, now))
-    }
-
-    async fn count_invitations_sent_by(
-        &self,
-        inviter: UserId,
-        since: DateTime<Utc>,
-    ) -> Result<u64, StoreError> {
-        Ok(self.state().invitations.count_sent_by(inviter, since))
     }
 
     async fn audit_events(
@@ -168,10 +110,6 @@ impl Store for InMemoryStore {
         limit: usize,
     ) -> Result<Vec<AuditEvent>, StoreError> {
         Ok(self.state().audit.of_project(project, after, limit))
-    }
-
-    async fn outbox_entry(&self, id: NoticeId) -> Result<Option<OutboxEntry>, StoreError> {
-        Ok(self.state().outbox.get(id).cloned())
     }
 
     async fn due_notices(
@@ -184,22 +122,5 @@ impl Store for InMemoryStore {
 
     async fn outbox(&self, query: &OutboxQuery) -> Result<Vec<OutboxEntry>, StoreError> {
         Ok(self.state().outbox.list(query))
-    }
-
-    async fn apply(&self, change: Change) -> Result<(), StoreError> {
-        crate::apply::apply(&mut self.state(), change)
-    }
-
-    async fn transact(&self, mut step: Step) -> Result<(), StoreError> {
-        let mut state = self.state();
-        if !step.deliveries.is_empty() {
-            crate::apply::apply(&mut state, step.deliveries_change())?;
-        }
-        let snapshot = lookup::gather(&mut Locked(&state), &step.read)?;
-        let change = step.decide(snapshot)?;
-        if change.is_empty() {
-            return Ok(());
-        }
-        crate::apply::apply(&mut state, change)
     }
 }

@@ -196,7 +196,10 @@ pub(crate) fn group_accounts(
     accounts
 }
 
-/// A user from the `user_columns!` of [`crate::sql`], starting at column `at`.
+/// How many columns `user_columns!` names.
+pub(crate) const USER_COLUMNS: usize = 5;
+
+/// A user from the `user_columns!` of [`crate::sql`] starting at column `at`.
 pub(crate) fn user_at(row: &Row<'_>, at: usize) -> rusqlite::Result<User> {
     Ok(User {
         id: id(row, at)?,

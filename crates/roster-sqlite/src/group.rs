@@ -163,8 +163,20 @@ fn run_step(conn: &Connection, step: &mut Step) -> Result<(), StoreError> {
     }
     let snapshot = lookup::gather(&mut InTransaction(conn), &step.read)?;
     let change = step.decide(snapshot)?;
+    write::write_change(conn, &change)?;
+    Ok(())
+}
+
+/// A read-only step, on a reader: inside one deferred transaction, so everything it reads comes
+/// from one snapshot, without waiting for the writer.
+pub(crate) fn look(conn: &Connection, mut step: Step) -> Result<(), DbError> {
+    let tx = conn.unchecked_transaction()?;
+    let snapshot = lookup::gather(&mut InTransaction(&tx), &step.read)?;
+    let change = step.decide(snapshot)?;
+    // Only reads happened: ending the transaction releases the snapshot.
+    tx.commit()?;
     if !change.is_empty() {
-        write::write_change(conn, &change)?;
+        return Err(StoreError::backend("a read-only step decided to write").into());
     }
     Ok(())
 }

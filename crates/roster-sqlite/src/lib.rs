@@ -94,7 +94,6 @@
 #![forbid(unsafe_code)]
 
 mod codec;
-mod context;
 mod error;
 mod group;
 mod lookup;

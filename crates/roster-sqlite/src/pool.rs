@@ -1,10 +1,8 @@
 //! The bridge between async callers and blocking SQLite connections.
 //!
-//! One writer connection, behind an async mutex, applies every change; a fixed set of reader
-//! connections, handed out under a semaphore, serves reads. The short reads a command makes
-//! before it writes use the writer instead when it is idle (see
-//! `Connections::read_short`). Waiting for either happens in the
-//! async world (no thread is parked while a task queues), and the SQLite call itself runs on
+//! One writer connection runs every step, in group commits (see `group`); a fixed set of reader
+//! connections, handed out under a semaphore, serves the listings. Waiting for a reader happens
+//! in the async world (no thread is parked while a task queues), and SQLite itself runs on
 //! Tokio's blocking pool, so a slow `fsync` never stalls the runtime's workers.
 //!
 //! An in-memory database has no readers: separate in-memory connections would each see their own
@@ -79,26 +77,6 @@ impl Connections {
     {
         let mut conn = self.writer.clone().lock_owned().await;
         blocking(move || work(&mut conn)).await
-    }
-
-    /// Runs `work`, a few index lookups, on the writer connection if it is idle, else on a
-    /// reader. `work` sees committed data only.
-    ///
-    /// For the reads a command makes right before it writes, which then finds the pages it
-    /// changes in the writer's cache: read on a reader, they would be read from the file twice
-    /// (a reader starting after another connection's commit also drops its whole cache). Taking
-    /// the writer only when idle, and only for short work, delays a change arriving meanwhile
-    /// by the time the work takes plus the wait for a blocking-pool thread, normally
-    /// microseconds.
-    pub(crate) async fn read_short<T, F>(&self, work: F) -> Result<T, StoreError>
-    where
-        T: Send + 'static,
-        F: FnOnce(&Connection) -> Result<T, DbError> + Send + 'static,
-    {
-        match self.writer.clone().try_lock_owned() {
-            Ok(conn) => blocking(move || work(&conn)).await,
-            Err(_) => self.read(work).await,
-        }
     }
 
     /// Runs `work` on a reader connection (the writer's, for an in-memory database). `work`

@@ -76,10 +76,15 @@ pub(crate) fn user_by_email(conn: &Connection, canonical: &str) -> Result<Option
     one(conn, sql::USER_BY_EMAIL, [canonical], codec::user)
 }
 
-pub(crate) fn password_hash(conn: &Connection, user: UserId) -> Result<Option<PasswordHash>> {
-    let phc: Option<Option<String>> =
-        one(conn, sql::PASSWORD_HASH, [user.key()], |row| row.get(0))?;
-    Ok(phc.flatten().map(PasswordHash::from_phc))
+pub(crate) fn credentials(
+    conn: &Connection,
+    canonical: &str,
+) -> Result<Option<(User, Option<PasswordHash>)>> {
+    one(conn, sql::CREDENTIALS, [canonical], |row| {
+        let user = codec::user(row)?;
+        let phc: Option<String> = row.get(codec::USER_COLUMNS)?;
+        Ok((user, phc.map(PasswordHash::from_phc)))
+    })
 }
 
 pub(crate) fn membership(

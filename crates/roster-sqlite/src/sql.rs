@@ -97,8 +97,12 @@ pub(crate) const USER_BY_EMAIL: &str = concat!(
     " FROM users WHERE email_canonical = ?1"
 );
 
-/// A user's password hash (`?1` user).
-pub(crate) const PASSWORD_HASH: &str = "SELECT password_hash FROM users WHERE id = ?1";
+/// A user by canonical address (`?1`), followed by their password hash: the sign-in lookup.
+pub(crate) const CREDENTIALS: &str = concat!(
+    "SELECT ",
+    user_columns!(),
+    ", password_hash FROM users WHERE email_canonical = ?1"
+);
 
 /// One membership (`?1` project, `?2` user).
 pub(crate) const MEMBERSHIP: &str = concat!(
@@ -318,7 +322,7 @@ mod tests {
         ("PROJECTS", PROJECTS),
         ("USER", USER),
         ("USER_BY_EMAIL", USER_BY_EMAIL),
-        ("PASSWORD_HASH", PASSWORD_HASH),
+        ("CREDENTIALS", CREDENTIALS),
         ("MEMBERSHIP", MEMBERSHIP),
         ("MEMBERS", MEMBERS),
         ("COUNT_MEMBERS", COUNT_MEMBERS),

@@ -6,14 +6,10 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use roster::store::{
-    InvitationContext, InvitationKey, InvitationQuery, InviteContext, InviteQuery, Member,
-    OutboxQuery, ProjectContext, Step,
-};
+use roster::store::{InvitationQuery, Member, OutboxQuery, Step};
 use roster::{
-    Account, AccountId, AuditEvent, Change, Email, EventId, Invitation, InvitationId, Membership,
-    NoticeId, OutboxEntry, PasswordHash, Project, ProjectId, Role, Store, StoreError, TokenHash,
-    User, UserId,
+    Account, AccountId, AuditEvent, Email, EventId, Invitation, OutboxEntry, PasswordHash, Project,
+    ProjectId, Store, StoreError, User, UserId,
 };
 use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OpenFlags};
@@ -21,15 +17,11 @@ use rusqlite::{Connection, OpenFlags};
 use crate::error::SqliteError;
 use crate::options::{JournalMode, SqliteOptions};
 use crate::pool::Connections;
-use crate::{context, migrate, read, write};
+use crate::{group, migrate, read};
 
 /// Prepared statements kept per connection, least recently used dropped first: the 40-odd fixed
 /// ones and room for the column sets that updates name (see `update`; a dozen in practice).
 const STATEMENT_CACHE: usize = 128;
-
-/// The most addresses an invite may ask about and still read through an idle writer (see
-/// `Connections::read_short`): a few dozen index lookups.
-const SHORT_INVITE: usize = 16;
 
 /// A [`Store`] in one SQLite file: durable, with no server to run, safe to share between tasks,
 /// connections and processes.
@@ -205,40 +197,19 @@ impl fmt::Debug for SqliteStore {
 
 #[async_trait]
 impl Store for SqliteStore {
-    async fn account(&self, id: AccountId) -> Result<Option<Account>, StoreError> {
-        self.connections
-            .read(move |conn| read::account(conn, id))
-            .await
-    }
-
-    async fn project(&self, id: ProjectId) -> Result<Option<Project>, StoreError> {
-        self.connections
-            .read(move |conn| read::project(conn, id))
-            .await
+    async fn transact(&self, step: Step) -> Result<(), StoreError> {
+        if step.read_only {
+            return self
+                .connections
+                .read(move |conn| group::look(conn, step))
+                .await;
+        }
+        self.connections.transact(step).await
     }
 
     async fn projects(&self, account: AccountId) -> Result<Vec<Project>, StoreError> {
         self.connections
             .read(move |conn| read::projects(conn, account))
-            .await
-    }
-
-    async fn user(&self, id: UserId) -> Result<Option<User>, StoreError> {
-        self.connections
-            .read(move |conn| read::user(conn, id))
-            .await
-    }
-
-    async fn user_by_email(&self, email: &Email) -> Result<Option<User>, StoreError> {
-        let canonical = email.canonical().to_owned();
-        self.connections
-            .read(move |conn| read::user_by_email(conn, &canonical))
-            .await
-    }
-
-    async fn password_hash(&self, user: UserId) -> Result<Option<PasswordHash>, StoreError> {
-        self.connections
-            .read(move |conn| read::password_hash(conn, user))
             .await
     }
 
@@ -248,13 +219,13 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn membership(
+    async fn credentials(
         &self,
-        project: ProjectId,
-        user: UserId,
-    ) -> Result<Option<Membership>, StoreError> {
+        email: &Email,
+    ) -> Result<Option<(User, Option<PasswordHash>)>, StoreError> {
+        let canonical = email.canonical().to_owned();
         self.connections
-            .read(move |conn| read::membership(conn, project, user))
+            .read(move |conn| read::credentials(conn, &canonical))
             .await
     }
 
@@ -269,63 +240,10 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn count_members(&self, project: ProjectId, role: Role) -> Result<u64, StoreError> {
-        self.connections
-            .read(move |conn| read::count_members(conn, project, role))
-            .await
-    }
-
-    async fn invitation(&self, id: InvitationId) -> Result<Option<Invitation>, StoreError> {
-        self.connections
-            .read(move |conn| read::invitation(conn, id))
-            .await
-    }
-
-    async fn invitation_by_token(
-        &self,
-        hash: &TokenHash,
-    ) -> Result<Option<Invitation>, StoreError> {
-        let hash = *hash;
-        self.connections
-            .read(move |conn| read::invitation_by_token(conn, &hash))
-            .await
-    }
-
-    async fn pending_invitation(
-        &self,
-        project: ProjectId,
-        email: &Email,
-    ) -> Result<Option<Invitation>, StoreError> {
-        let canonical = email.canonical().to_owned();
-        self.connections
-            .read(move |conn| read::pending_invitation(conn, project, &canonical))
-            .await
-    }
-
     async fn invitations(&self, query: &InvitationQuery) -> Result<Vec<Invitation>, StoreError> {
         let query = query.clone();
         self.connections
             .read(move |conn| read::invitations(conn, &query))
-            .await
-    }
-
-    async fn count_pending_invitations(
-        &self,
-        project: ProjectId,
-        now: DateTime<Utc>,
-    ) -> Result<u64, StoreError> {
-        self.connections
-            .read(move |conn| read::count_pending_invitations(conn, project, now))
-            .await
-    }
-
-    async fn count_invitations_sent_by(
-        &self,
-        inviter: UserId,
-        since: DateTime<Utc>,
-    ) -> Result<u64, StoreError> {
-        self.connections
-            .read(move |conn| read::count_invitations_sent_by(conn, inviter, since))
             .await
     }
 
@@ -337,12 +255,6 @@ impl Store for SqliteStore {
     ) -> Result<Vec<AuditEvent>, StoreError> {
         self.connections
             .read(move |conn| read::audit_events(conn, project, after, limit))
-            .await
-    }
-
-    async fn outbox_entry(&self, id: NoticeId) -> Result<Option<OutboxEntry>, StoreError> {
-        self.connections
-            .read(move |conn| read::outbox_entry(conn, id))
             .await
     }
 
@@ -361,49 +273,5 @@ impl Store for SqliteStore {
         self.connections
             .read(move |conn| read::outbox(conn, &query))
             .await
-    }
-
-    async fn project_context(
-        &self,
-        project: ProjectId,
-        actor: Option<UserId>,
-    ) -> Result<Option<ProjectContext>, StoreError> {
-        self.connections
-            .read_short(move |conn| context::project_context(conn, project, actor))
-            .await
-    }
-
-    async fn invitation_context(
-        &self,
-        key: InvitationKey,
-        actor: Option<UserId>,
-    ) -> Result<Option<InvitationContext>, StoreError> {
-        self.connections
-            .read_short(move |conn| context::invitation_context(conn, key, actor))
-            .await
-    }
-
-    async fn invite_context(
-        &self,
-        query: InviteQuery,
-    ) -> Result<Option<InviteContext>, StoreError> {
-        // A long bulk invite reads on a reader: other changes may be waiting for the writer.
-        let short = query.emails.len() <= SHORT_INVITE;
-        let work = move |conn: &Connection| context::invite_context(conn, &query);
-        if short {
-            self.connections.read_short(work).await
-        } else {
-            self.connections.read(work).await
-        }
-    }
-
-    async fn apply(&self, change: Change) -> Result<(), StoreError> {
-        self.connections
-            .write(move |conn| write::apply(conn, &change))
-            .await
-    }
-
-    async fn transact(&self, step: Step) -> Result<(), StoreError> {
-        self.connections.transact(step).await
     }
 }

@@ -1,5 +1,5 @@
-//! `Store::apply`: one `BEGIN IMMEDIATE` transaction per change, in the order documented on
-//! [`Change`], rolled back on the first error.
+//! A step's change, written inside the writer's transaction (see `group`) in the order
+//! documented on [`Change`]; the step's savepoint is rolled back on the first error.
 //!
 //! SQLite's constraints are the second line behind the core's rules, and their violations are
 //! mapped to the `StoreError` the contract names. Where one violation could mean two things (a
@@ -16,23 +16,13 @@ use roster::{
     Project, ProjectId, StoreError, User, UserId, Version,
 };
 use rusqlite::types::Value;
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::{Connection, OptionalExtension};
 
 use crate::codec::{self, Key, nanos, opt_key, opt_nanos};
 use crate::error::{DbError, Violation, unique_is_taken, violation};
 use crate::{sql, update};
 
 type Result<T> = std::result::Result<T, DbError>;
-
-/// Applies `change` in one transaction: all of it, or none of it.
-pub(crate) fn apply(conn: &mut Connection, change: &Change) -> Result<()> {
-    // IMMEDIATE takes the write lock up front: a transaction that only read first and then
-    // tried to write could find the lock taken and fail instead of waiting.
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    write_change(&tx, change)?;
-    tx.commit()?;
-    Ok(())
-}
 
 /// Every step of a change, on a connection inside a transaction. Dropping that transaction
 /// after an error undoes the steps done so far.

@@ -2,6 +2,7 @@
 //! values SQLite cannot keep exactly.
 
 use chrono::{TimeZone, Utc};
+use roster::StoreExt;
 use roster::store::{Expectation, UserWrite};
 use roster::{Change, Entity, Store, StoreError, Version};
 use roster_sqlite::SqliteStore;

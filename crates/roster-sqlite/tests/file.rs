@@ -1,11 +1,12 @@
 //! Behaviour only a file shows: the settings it is opened with, several stores sharing it, and
 //! a write lock held elsewhere past the busy timeout.
 
+use roster::StoreExt;
 use std::path::Path;
 use std::time::Duration;
 
 use roster::store::UserWrite;
-use roster::{Change, Store, StoreError};
+use roster::{Change, StoreError};
 use roster_sqlite::rusqlite::Connection;
 use roster_sqlite::{JournalMode, SqliteOptions, SqliteStore, Synchronous};
 use roster_testkit::fixtures::{Fixtures, World, start};

@@ -1,9 +1,9 @@
 //! Opening files: a new or empty file gets the schema, an existing one keeps its data, and a file
 //! from a newer schema is refused untouched.
 
+use roster::StoreExt;
 use std::path::Path;
 
-use roster::Store;
 use roster_sqlite::rusqlite::Connection;
 use roster_sqlite::{SCHEMA_VERSION, SqliteError, SqliteStore};
 use roster_testkit::fixtures::{Fixtures, World, start};

@@ -20,6 +20,7 @@
 //! assert!(first.id < second.id);
 //! ```
 
+use roster::StoreExt;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use chrono::{DateTime, Duration, TimeZone, Utc};

@@ -30,12 +30,18 @@
 //!
 //! ## Writing your own store
 //!
+//! A store is nine methods: [`Store::transact`] runs a command's reads, decision and writes
+//! inside the store's isolation, the rest are listings and the sign-in lookup. A store built
+//! on a lock or a transaction implements [`store::Lookup`] over it and lets
+//! [`store::lookup::gather`] assemble what each step reads. Here, a wrapper that counts the
+//! commands another store runs, written out in full:
+//!
 //! ```
 //! use async_trait::async_trait;
-//! use roster::store::*;
+//! use chrono::{DateTime, Utc};
+//! use roster::store::{InvitationQuery, Member, OutboxQuery, Step};
 //! use roster::*;
 //!
-//! /// A store that delegates to another one and counts the commands it runs.
 //! struct Counting<S> { inner: S, steps: std::sync::atomic::AtomicUsize }
 //!
 //! #[async_trait]
@@ -45,27 +51,13 @@
 //!         self.steps.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
 //!         Ok(())
 //!     }
-//!     async fn apply(&self, change: Change) -> Result<(), StoreError> { self.inner.apply(change).await }
-//!     // Reads delegate unchanged.
-//!     async fn account(&self, id: AccountId) -> Result<Option<Account>, StoreError> { self.inner.account(id).await }
-//!     async fn project(&self, id: ProjectId) -> Result<Option<Project>, StoreError> { self.inner.project(id).await }
 //!     async fn projects(&self, a: AccountId) -> Result<Vec<Project>, StoreError> { self.inner.projects(a).await }
-//!     async fn user(&self, id: UserId) -> Result<Option<User>, StoreError> { self.inner.user(id).await }
-//!     async fn user_by_email(&self, e: &Email) -> Result<Option<User>, StoreError> { self.inner.user_by_email(e).await }
-//!     async fn password_hash(&self, u: UserId) -> Result<Option<PasswordHash>, StoreError> { self.inner.password_hash(u).await }
 //!     async fn accounts_of_user(&self, u: UserId) -> Result<Vec<Account>, StoreError> { self.inner.accounts_of_user(u).await }
-//!     async fn membership(&self, p: ProjectId, u: UserId) -> Result<Option<Membership>, StoreError> { self.inner.membership(p, u).await }
+//!     async fn credentials(&self, e: &Email) -> Result<Option<(User, Option<PasswordHash>)>, StoreError> { self.inner.credentials(e).await }
 //!     async fn members(&self, p: ProjectId, after: Option<UserId>, limit: usize) -> Result<Vec<Member>, StoreError> { self.inner.members(p, after, limit).await }
-//!     async fn count_members(&self, p: ProjectId, r: Role) -> Result<u64, StoreError> { self.inner.count_members(p, r).await }
-//!     async fn invitation(&self, id: InvitationId) -> Result<Option<Invitation>, StoreError> { self.inner.invitation(id).await }
-//!     async fn invitation_by_token(&self, h: &TokenHash) -> Result<Option<Invitation>, StoreError> { self.inner.invitation_by_token(h).await }
-//!     async fn pending_invitation(&self, p: ProjectId, e: &Email) -> Result<Option<Invitation>, StoreError> { self.inner.pending_invitation(p, e).await }
 //!     async fn invitations(&self, q: &InvitationQuery) -> Result<Vec<Invitation>, StoreError> { self.inner.invitations(q).await }
-//!     async fn count_pending_invitations(&self, p: ProjectId, now: chrono::DateTime<chrono::Utc>) -> Result<u64, StoreError> { self.inner.count_pending_invitations(p, now).await }
-//!     async fn count_invitations_sent_by(&self, u: UserId, since: chrono::DateTime<chrono::Utc>) -> Result<u64, StoreError> { self.inner.count_invitations_sent_by(u, since).await }
 //!     async fn audit_events(&self, p: ProjectId, after: Option<EventId>, limit: usize) -> Result<Vec<AuditEvent>, StoreError> { self.inner.audit_events(p, after, limit).await }
-//!     async fn outbox_entry(&self, id: NoticeId) -> Result<Option<OutboxEntry>, StoreError> { self.inner.outbox_entry(id).await }
-//!     async fn due_notices(&self, now: chrono::DateTime<chrono::Utc>, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> { self.inner.due_notices(now, limit).await }
+//!     async fn due_notices(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> { self.inner.due_notices(now, limit).await }
 //!     async fn outbox(&self, q: &OutboxQuery) -> Result<Vec<OutboxEntry>, StoreError> { self.inner.outbox(q).await }
 //! }
 //! ```
@@ -116,7 +108,7 @@ pub use service::{
     Acceptance, Accepted, DeliveryReport, InvitationPreview, InviteOutcome, InviteReport,
     InviteRequest, InviteRow, Resent, Roster, RosterBuilder, SignIn,
 };
-pub use store::{Change, Entity, Store, StoreError};
+pub use store::{Change, Entity, Store, StoreError, StoreExt};
 pub use token::{InvitationToken, MalformedToken, TokenHash};
 pub use user::{PasswordHash, User};
 pub use version::Version;

@@ -1,11 +1,12 @@
 //! Records for the unit tests: a seeded world of one account, one project and one inviter.
 
 use chrono::{DateTime, Duration, Utc};
+use roster::StoreExt;
 use roster::store::{InvitationWrite, MembershipWrite, UserWrite};
 use roster::{
     Account, AccountId, Change, DeliveryStatus, Email, Invitation, InvitationId, InvitationState,
     Membership, Notice, NoticeId, NoticeKind, OutboxEntry, Project, ProjectId, Role, SeededRandom,
-    Store, TokenHash, User, UserId, Version,
+    TokenHash, User, UserId, Version,
 };
 
 use crate::InMemoryStore;

@@ -1,4 +1,5 @@
 use chrono::Duration;
+use roster::StoreExt;
 use roster::store::{InvitationQuery, InvitationWrite};
 use roster::{Invitation, InvitationState, Store};
 

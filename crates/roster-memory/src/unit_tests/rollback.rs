@@ -1,4 +1,5 @@
 use chrono::Duration;
+use roster::StoreExt;
 use roster::store::{InvitationWrite, MembershipWrite, OutboxQuery, OutboxWrite, UserWrite};
 use roster::{
     AuditAction, AuditEvent, Entity, EventId, InvitationState, Membership, Role, Store, StoreError,

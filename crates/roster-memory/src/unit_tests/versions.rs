@@ -1,5 +1,6 @@
+use roster::StoreExt;
 use roster::store::{Expectation, UserWrite};
-use roster::{Change, Entity, Project, ProjectId, Store, StoreError, User, UserId, Version};
+use roster::{Change, Entity, Project, ProjectId, StoreError, User, UserId, Version};
 
 use super::fixtures::{World, email, now};
 

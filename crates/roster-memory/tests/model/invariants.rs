@@ -1,6 +1,7 @@
 //! The invariants checked against the store after every step, and the comparison of the store's
 //! state with the model's.
 
+use roster::StoreExt;
 use std::collections::{BTreeMap, HashMap};
 
 use proptest::prelude::*;

@@ -1,6 +1,7 @@
 //! The real service on an in-memory store, driven command by command beside the reference model,
 //! with every invariant checked against the store after every step.
 
+use roster::StoreExt;
 use std::collections::HashMap;
 use std::fmt::Debug;
 use std::sync::Arc;

@@ -7,6 +7,7 @@
 //! write-ahead log. The parent finds the write by probing the file's write lock from outside,
 //! watches the log's size, and aims the later kills with what the committed round measured.
 
+use roster::StoreExt;
 use std::collections::BTreeSet;
 use std::future::Future;
 use std::path::{Path, PathBuf};

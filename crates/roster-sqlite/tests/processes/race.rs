@@ -1,6 +1,7 @@
 //! Many tasks in many processes accept one token at the same instant: one wins, every other is
 //! told the invitation is taken, and the file holds exactly one membership.
 
+use roster::StoreExt;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;

@@ -2,6 +2,7 @@
 //! randomness and a recording notifier, plus shortcuts that build people and projects through the
 //! service's own commands, so every world is one the rules allow.
 
+use roster::StoreExt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};

@@ -2,6 +2,7 @@
 //! version-guarded `apply` keeps the rules. The store is wrapped in [`Dawdling`] so that the racing
 //! commands really interleave between their reads and their write.
 
+use roster::StoreExt;
 use std::sync::Arc;
 
 use chrono::Duration;

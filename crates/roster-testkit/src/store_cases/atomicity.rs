@@ -1,6 +1,7 @@
 //! All or nothing: a change that fails on its last write leaves no trace of its earlier writes,
 //! in reads, in indexes (token, address, project), in counts or in versions.
 
+use roster::StoreExt;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};

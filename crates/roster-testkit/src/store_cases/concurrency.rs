@@ -1,6 +1,7 @@
 //! Races at the store level: many tasks (`tokio::spawn`, on a multi-threaded runtime) applying
 //! changes at once. Versions serialize changes to one project; uniqueness holds under races.
 
+use roster::StoreExt;
 use std::sync::Arc;
 
 use roster::store::{InvitationWrite, MembershipWrite, UserWrite};

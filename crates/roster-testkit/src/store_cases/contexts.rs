@@ -1,6 +1,7 @@
 //! The composite reads (`project_context`, `invitation_context`, `invite_context`) answer exactly what
 //! the single-record reads answer, and keep the version rule while changes land meanwhile.
 
+use roster::StoreExt;
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -1,6 +1,7 @@
 //! Invitation reads: by id, by token hash, by address, and the listings and counts judged by
 //! effective state.
 
+use roster::StoreExt;
 use std::slice::from_ref;
 use std::sync::Arc;
 

@@ -21,6 +21,7 @@
 use chrono::{DateTime, Duration};
 #[cfg(doc)]
 use roster::Entity;
+use roster::StoreExt;
 use roster::store::InvitationQuery;
 use roster::{
     Account, AuditEvent, Change, Invitation, OutboxEntry, PasswordHash, Project, ProjectId, Store,

@@ -1,5 +1,6 @@
 //! Outbox reads: one entry, the due ones, and filtered listings.
 
+use roster::StoreExt;
 use std::slice::from_ref;
 use std::sync::Arc;
 

@@ -1,5 +1,6 @@
 //! Every read returns what was written, and nothing for what was not.
 
+use roster::StoreExt;
 use std::slice::from_ref;
 use std::sync::Arc;
 

@@ -2,6 +2,7 @@
 //! project never conflict, a failing step leaves no trace and spares the steps beside it, and
 //! delivery records ride along.
 
+use roster::StoreExt;
 use std::sync::{Arc, Mutex};
 
 use roster::store::{MembershipWrite, Read, Snapshot, Step};

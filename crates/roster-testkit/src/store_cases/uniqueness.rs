@@ -1,6 +1,7 @@
 //! The store's second line: uniqueness rules answer `AlreadyExists`, writes to or references of
 //! missing records answer `NotFound`, each naming the right entity.
 
+use roster::StoreExt;
 use std::slice::from_ref;
 use std::sync::Arc;
 

@@ -1,6 +1,7 @@
 //! Versions: where they start, how expectations move them, and how stale or missing
 //! expectations refuse a whole change.
 
+use roster::StoreExt;
 use std::sync::Arc;
 
 use chrono::Duration;

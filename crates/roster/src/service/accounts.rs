@@ -138,13 +138,12 @@ impl Roster {
     /// [`RosterError::InvalidCredentials`], in about the same time.
     #[tracing::instrument(skip_all)]
     pub async fn authenticate(&self, email: &str, password: &str) -> Result<SignIn, RosterError> {
-        let user = match Email::parse(email) {
-            Ok(email) => self.store().user_by_email(&email).await?,
-            Err(_) => None,
-        };
-        let stored = match &user {
-            Some(user) => self.store().password_hash(user.id).await?,
-            None => None,
+        let (user, stored) = match Email::parse(email) {
+            Ok(email) => match self.store().credentials(&email).await? {
+                Some((user, stored)) => (Some(user), stored),
+                None => (None, None),
+            },
+            Err(_) => (None, None),
         };
         let verified = match &stored {
             Some(stored) => password::verify(stored, password),

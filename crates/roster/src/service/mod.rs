@@ -249,12 +249,35 @@ impl Roster {
         project: crate::id::ProjectId,
         actor: Option<UserId>,
     ) -> Result<ProjectScope, RosterError> {
-        let context = self
-            .store()
-            .project_context(project, actor)
-            .await?
-            .ok_or(RosterError::NotFound(Entity::Project))?;
-        Ok(ProjectScope::new(context, actor))
+        self.look(Read::Project { project, actor }, move |snapshot| {
+            let Snapshot::Project(context) = snapshot else {
+                return Err(wrong_snapshot());
+            };
+            let context = context.ok_or(RosterError::NotFound(Entity::Project))?;
+            Ok(ProjectScope::new(context, actor))
+        })
+        .await
+    }
+
+    /// Reads `read` in one read-only step and hands the snapshot to `look` (a preview, a
+    /// permission check): nothing is written, and a store may answer from a reader.
+    pub(crate) async fn look<T, F>(&self, read: Read, look: F) -> Result<T, RosterError>
+    where
+        T: Send + 'static,
+        F: FnOnce(Snapshot) -> Result<T, RosterError> + Send + 'static,
+    {
+        let verdict: Arc<Mutex<Option<Result<T, RosterError>>>> = Arc::default();
+        let kept = verdict.clone();
+        let mut look = Some(look);
+        let step = Step::read_only(read, move |snapshot| {
+            if let Some(look) = look.take() {
+                *lock(&kept) = Some(look(snapshot));
+            }
+        });
+        self.store().transact(step).await?;
+        lock(&verdict)
+            .take()
+            .ok_or_else(|| StoreError::backend("the store did not run the decision"))?
     }
 
     /// Runs one command in one trip to the store: the store reads what `read` names and calls
@@ -286,6 +309,8 @@ impl Roster {
         let deliveries = self.take_deliveries();
         let step = Step::new(read, move |snapshot| {
             let (change, outcome) = match decide(snapshot) {
+                // A plan that writes nothing leaves the versions it was decided on alone too.
+                Ok(plan) if plan.change.is_empty() => (Change::default(), Ok(plan)),
                 Ok(mut plan) => (std::mem::take(&mut plan.change), Ok(plan)),
                 Err(error) => (Change::default(), Err(error)),
             };

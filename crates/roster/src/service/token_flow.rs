@@ -108,8 +108,8 @@ impl Roster {
     /// away by a resend).
     #[tracing::instrument(skip_all)]
     pub async fn preview(&self, token: &InvitationToken) -> Result<InvitationPreview, RosterError> {
-        let roster = self.clone();
-        self.run(open(token), move |snapshot| {
+        let now = self.now();
+        self.look(open(token), move |snapshot| {
             let InvitationContext {
                 invitation,
                 project,
@@ -118,9 +118,9 @@ impl Roster {
                 ..
             } = opened(snapshot)?;
             let inviter = inviter.ok_or(RosterError::NotFound(Entity::User))?;
-            let preview = InvitationPreview {
+            Ok(InvitationPreview {
                 invitation: invitation.id,
-                state: invitation.effective_state(roster.now()),
+                state: invitation.effective_state(now),
                 email: invitation.email,
                 project_name: project.project.name,
                 account_name: project.account.name,
@@ -128,8 +128,7 @@ impl Roster {
                 inviter: inviter.email,
                 registered_user: invitee.is_some_and(|user| user.is_registered()),
                 expires_at: invitation.expires_at,
-            };
-            Ok(Plan::new(Change::default(), preview))
+            })
         })
         .await
     }

@@ -19,48 +19,52 @@ use crate::role::Role;
 use crate::token::TokenHash;
 use crate::user::User;
 
-/// Blocking single-record lookups, answered as the [`Store`](crate::Store) methods of the same
-/// names are, but inside whatever isolation the store runs a step in.
+/// The single-record lookups a store answers inside whatever isolation it runs a step in
+/// (blocking: they run under the store's lock or on its connection). Each searches an index;
+/// none scans a table.
 pub trait Lookup {
-    /// As [`Store::account`](crate::Store::account).
+    /// The account with this id, with its administrators.
     fn account(&mut self, id: AccountId) -> Result<Option<Account>, StoreError>;
-    /// As [`Store::project`](crate::Store::project).
+    /// The project with this id, with its current version.
     fn project(&mut self, id: ProjectId) -> Result<Option<Project>, StoreError>;
-    /// As [`Store::user`](crate::Store::user).
+    /// The user with this id.
     fn user(&mut self, id: UserId) -> Result<Option<User>, StoreError>;
-    /// As [`Store::user_by_email`](crate::Store::user_by_email).
+    /// The user whose address has the same canonical form as `email`.
     fn user_by_email(&mut self, email: &Email) -> Result<Option<User>, StoreError>;
-    /// As [`Store::membership`](crate::Store::membership).
+    /// The membership of `user` in `project`.
     fn membership(
         &mut self,
         project: ProjectId,
         user: UserId,
     ) -> Result<Option<Membership>, StoreError>;
-    /// As [`Store::count_members`](crate::Store::count_members).
+    /// How many members of `project` hold exactly `role`.
     fn count_members(&mut self, project: ProjectId, role: Role) -> Result<u64, StoreError>;
-    /// As [`Store::invitation`](crate::Store::invitation).
+    /// The invitation with this id.
     fn invitation(&mut self, id: InvitationId) -> Result<Option<Invitation>, StoreError>;
-    /// As [`Store::invitation_by_token`](crate::Store::invitation_by_token).
+    /// The invitation whose current token has this hash; rotated-away hashes find nothing.
     fn invitation_by_token(&mut self, hash: &TokenHash) -> Result<Option<Invitation>, StoreError>;
-    /// As [`Store::pending_invitation`](crate::Store::pending_invitation).
+    /// The invitation of `project` for `email` (canonical form) whose *stored* state is
+    /// `Pending`, expired in effect or not. There is at most one.
     fn pending_invitation(
         &mut self,
         project: ProjectId,
         email: &Email,
     ) -> Result<Option<Invitation>, StoreError>;
-    /// As [`Store::count_pending_invitations`](crate::Store::count_pending_invitations).
+    /// How many invitations of `project` are pending in effect at `now` (stored `Pending` and
+    /// `expires_at > now`).
     fn count_pending_invitations(
         &mut self,
         project: ProjectId,
         now: DateTime<Utc>,
     ) -> Result<u64, StoreError>;
-    /// As [`Store::count_invitations_sent_by`](crate::Store::count_invitations_sent_by).
+    /// How many invitations, in any project and any state, were last sent by `inviter` at or
+    /// after `since`.
     fn count_invitations_sent_by(
         &mut self,
         inviter: UserId,
         since: DateTime<Utc>,
     ) -> Result<u64, StoreError>;
-    /// As [`Store::outbox_entry`](crate::Store::outbox_entry).
+    /// The outbox entry with this id.
     fn outbox_entry(&mut self, id: NoticeId) -> Result<Option<OutboxEntry>, StoreError>;
 }
 
@@ -71,6 +75,9 @@ pub fn gather(lookup: &mut impl Lookup, read: &Read) -> Result<Snapshot, StoreEr
         Read::User(id) => Snapshot::User(lookup.user(*id)?),
         Read::Address(email) => Snapshot::Address(lookup.user_by_email(email)?),
         Read::Account(id) => Snapshot::Account(lookup.account(*id)?),
+        Read::Project { project, actor } => {
+            Snapshot::Project(project_context(lookup, *project, *actor)?)
+        }
         Read::Member {
             project,
             actor,
@@ -94,8 +101,7 @@ pub fn gather(lookup: &mut impl Lookup, read: &Read) -> Result<Snapshot, StoreEr
     })
 }
 
-/// The project context of `project` for `actor`, as
-/// [`Store::project_context`](crate::Store::project_context) answers.
+/// The project context of `project` for `actor`: `None` if the project or its account is gone.
 pub fn project_context(
     lookup: &mut impl Lookup,
     project: ProjectId,
@@ -119,8 +125,7 @@ pub fn project_context(
     }))
 }
 
-/// The invitation context `key` finds, as
-/// [`Store::invitation_context`](crate::Store::invitation_context) answers.
+/// The invitation context `key` finds: `None` if nothing is found or its project is gone.
 pub fn invitation_context(
     lookup: &mut impl Lookup,
     key: &InvitationKey,
@@ -154,8 +159,7 @@ pub fn invitation_context(
     }))
 }
 
-/// Everything a bulk invite reads, as
-/// [`Store::invite_context`](crate::Store::invite_context) answers.
+/// Everything a bulk invite reads: `None` if the project or its account is gone.
 pub fn invite_context(
     lookup: &mut impl Lookup,
     query: &InviteQuery,

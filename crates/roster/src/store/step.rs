@@ -30,6 +30,13 @@ pub enum Read {
     Address(Email),
     /// The account with this id.
     Account(AccountId),
+    /// The [`ProjectContext`] of `project` for `actor`.
+    Project {
+        /// The project.
+        project: ProjectId,
+        /// The acting user, if any.
+        actor: Option<UserId>,
+    },
     /// The project context (see [`ProjectContext`]) of `project` for `actor`, the membership of
     /// `member` in it, and how many members hold `Administrator` there.
     Member {
@@ -41,8 +48,8 @@ pub enum Read {
         member: UserId,
     },
     /// The [`InvitationContext`] `key` finds, for `actor`; with `sent_since`, also how many
-    /// invitations `actor` sent at or after it (as
-    /// [`Store::count_invitations_sent_by`](crate::Store::count_invitations_sent_by) answers).
+    /// invitations `actor` sent at or after it, in any project and any state (as
+    /// [`Lookup::count_invitations_sent_by`](super::Lookup::count_invitations_sent_by) answers).
     Invitation {
         /// How to find the invitation.
         key: InvitationKey,
@@ -75,6 +82,8 @@ pub enum Snapshot {
     Address(Option<User>),
     /// For [`Read::Account`].
     Account(Option<Account>),
+    /// For [`Read::Project`]; `None` if the project or its account does not exist.
+    Project(Option<ProjectContext>),
     /// For [`Read::Member`]; `None` if the project or its account does not exist.
     Member(Option<MemberContext>),
     /// For [`Read::Invitation`].
@@ -126,6 +135,10 @@ pub struct Step {
     /// The decision; call it through [`Step::decide`]. A store calls it once per attempt; one
     /// that runs it under its own isolation calls it exactly once.
     pub decision: Decide,
+    /// Whether the decision only reads (a preview, a permission check): it then writes nothing,
+    /// and a store may run it on a consistent snapshot of committed state without taking its
+    /// write lock (a reader connection, say). A read-only step has no deliveries.
+    pub read_only: bool,
 }
 
 impl Step {
@@ -135,7 +148,19 @@ impl Step {
             deliveries: Vec::new(),
             read,
             decision: Box::new(decide),
+            read_only: false,
         }
+    }
+
+    /// A step that only reads: `look` sees the snapshot and keeps what it needs; nothing is
+    /// written.
+    pub fn read_only(read: Read, mut look: impl FnMut(Snapshot) + Send + 'static) -> Self {
+        let mut step = Step::new(read, move |snapshot| {
+            look(snapshot);
+            Change::default()
+        });
+        step.read_only = true;
+        step
     }
 
     /// Runs the decision on `snapshot`. A panic in it (a bug) is answered as a
@@ -152,8 +177,9 @@ impl Step {
         Step::new(Read::Nothing, move |_| change.take().unwrap_or_default())
     }
 
-    /// Records `deliveries` before reading.
+    /// Records `deliveries` before reading (the step is then no longer read-only).
     pub fn with_deliveries(mut self, deliveries: Vec<OutboxEntry>) -> Self {
+        self.read_only &= deliveries.is_empty();
         self.deliveries = deliveries;
         self
     }
@@ -177,6 +203,7 @@ impl fmt::Debug for Step {
         f.debug_struct("Step")
             .field("deliveries", &self.deliveries.len())
             .field("read", &self.read)
+            .field("read_only", &self.read_only)
             .finish_non_exhaustive()
     }
 }
