@@ -157,12 +157,20 @@ fn is_punycode(label: &str) -> bool {
     label.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("xn--"))
 }
 
-/// Why UTS #46 refused a label: bad Punycode, or the first character refused on its own.
+/// Why UTS #46 refused a label: bad Punycode, a contextual or bidi rule broken within the
+/// label, or the first character refused on its own.
 fn explain_label(typed: &str) -> EmailError {
     if is_punycode(typed) {
         return EmailError::InvalidPunycode {
             label: typed.to_lowercase(),
         };
+    }
+    let mapped: String = typed.nfkc().collect::<String>().to_lowercase();
+    if let Some(ch) = contexto_violation(&mapped) {
+        return EmailError::DomainContextRule { label: mapped, ch };
+    }
+    if is_bidi_domain(&mapped) && !satisfies_bidi_rule(&mapped) {
+        return EmailError::DomainBidiRule { label: mapped };
     }
     let uts46 = Uts46::new();
     for ch in typed.chars() {

@@ -462,3 +462,354 @@ fn deserialize_validates() {
     assert!(serde_json::from_str::<Email>("42").is_err());
     assert!(serde_json::from_str::<Email>("null").is_err());
 }
+
+// ---- One mailbox, one identity: the examples of the issue and each rule of the table. ----
+
+#[test]
+fn every_spelling_of_an_internationalized_domain_is_one_identity() {
+    let unicode = email("jörg@bücher.de");
+    for spelling in [
+        "jörg@xn--bcher-kva.de",
+        "jörg@XN--BCHER-KVA.DE",
+        "JÖRG@BÜCHER.DE",
+        "jo\u{308}rg@bu\u{308}cher.de",
+        "jörg@ｂüｃｈｅｒ．ｄｅ",
+        "jörg@bücher。de",
+    ] {
+        let other = email(spelling);
+        assert_eq!(other, unicode, "{spelling:?}");
+        assert_eq!(other.canonical(), "jörg@bücher.de", "{spelling:?}");
+        assert_eq!(other.ascii_domain(), "xn--bcher-kva.de", "{spelling:?}");
+        assert_eq!(other.as_str(), spelling, "the typed form is kept for display");
+    }
+    assert_eq!(email("x@ﬁle.com"), email("x@file.com"));
+    assert_eq!(email("x@ﬁle.com").canonical(), "x@file.com");
+    assert_eq!(email("ａ@ｅｘａｍｐｌｅ.com"), email("a@example.com"));
+    assert_eq!(email("ａ@ｅｘａｍｐｌｅ.com").canonical(), "a@example.com");
+    assert_eq!(email("ＡＢＣ@example.com"), email("abc@example.com"));
+    // Nontransitional: ß is not ss, ς is not σ.
+    assert_ne!(email("a@straße.de"), email("a@strasse.de"));
+    assert_eq!(email("a@xn--zca.de").domain(), "ß.de");
+}
+
+#[test]
+fn sent_form_uses_the_a_label_and_keeps_the_local_part_case() {
+    let e = email("Jörg.Müller@Bücher.DE");
+    assert_eq!(e.delivery_address(), "Jörg.Müller@xn--bcher-kva.de");
+    assert_eq!(e.delivery_local_part(), "Jörg.Müller");
+    assert_eq!(e.ascii_domain(), "xn--bcher-kva.de");
+    assert!(e.needs_smtputf8());
+    let ascii_local = email("ann@bücher.de");
+    assert_eq!(ascii_local.delivery_address(), "ann@xn--bcher-kva.de");
+    assert!(!ascii_local.needs_smtputf8());
+    // Compatibility forms are sent folded, as the identity is.
+    assert_eq!(email("ａｎｎ@example.com").delivery_address(), "ann@example.com");
+    assert_eq!(email("e\u{301}@example.com").delivery_local_part(), "\u{e9}");
+}
+
+#[test]
+fn refuses_invalid_punycode() {
+    for input in ["a@xn--zz.com", "a@xn--a.com", "a@xn--ab--cd.com", "a@xn--example.com"] {
+        assert!(
+            matches!(Email::parse(input), Err(EmailError::InvalidPunycode { .. })),
+            "{input:?}: {:?}",
+            Email::parse(input)
+        );
+    }
+    // "bcher--kva" decodes to "bücher-", which ends with a hyphen.
+    assert!(matches!(
+        Email::parse("a@xn--bcher--kva.com"),
+        Err(EmailError::InvalidPunycode { .. } | EmailError::LabelHyphen { .. })
+    ));
+    // A-labels whose U-label is disallowed: the snowman and the pile of poo.
+    for input in ["a@xn--n3h.net", "a@xn--ls8h.la"] {
+        assert!(Email::parse(input).is_err(), "{input:?}");
+    }
+}
+
+#[test]
+fn refuses_hyphens_in_the_third_and_fourth_positions() {
+    assert!(matches!(
+        Email::parse("a@ab--cd.com"),
+        Err(EmailError::ReservedLabelHyphens { label }) if label == "ab--cd"
+    ));
+    assert!(matches!(
+        Email::parse("a@AB--CD.com"),
+        Err(EmailError::ReservedLabelHyphens { label }) if label == "ab--cd"
+    ));
+    email("a@a--b.com");
+    email("a@ab-cd.com");
+}
+
+#[test]
+fn refuses_what_idna2008_disallows() {
+    for (input, ch) in [
+        ("ab@exa⒈mple.com", '⒈'),
+        ("ab@exa\u{20e3}mple.com", '\u{20e3}'),
+        ("ab@½.com", '½'),
+        ("a@☃.net", '☃'),
+        ("a@💩.la", '💩'),
+        ("a@exa_mple.com", '_'),
+        ("a@exa＿mple.com", '＿'),
+    ] {
+        match Email::parse(input) {
+            Err(EmailError::InvalidDomainCharacter { ch: found }) => {
+                assert_eq!(found, ch, "{input:?}");
+            }
+            other => panic!("{input:?}: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn applies_the_contextual_rules() {
+    email("a@l·l.cat");
+    email("a@͵α.gr");
+    email("a@א׳.com");
+    email("a@カ・キ.jp");
+    for (input, ch) in [
+        ("a@a·b.cat", '·'),
+        ("a@α͵.gr", '͵'),
+        ("a@a・b.jp", '・'),
+        ("a@١۲.com", '١'),
+    ] {
+        assert!(
+            matches!(
+                Email::parse(input),
+                Err(EmailError::DomainContextRule { ch: found, .. }) if found == ch
+            ),
+            "{input:?}: {:?}",
+            Email::parse(input)
+        );
+    }
+    // A geresh with no Hebrew before it starts an RTL label the wrong way too.
+    assert!(Email::parse("a@׳א.com").is_err());
+}
+
+#[test]
+fn applies_the_bidi_rule_to_every_label() {
+    email("a@אב.com");
+    email("a@מ1ב.com");
+    email("a@אב1.com");
+    email("a@موقع.وزارة-الاتصالات.مصر");
+    for (input, label) in [
+        ("a@1.אב.com", "1"),
+        ("a@אב.1.com", "1"),
+        ("a@xn--4dbc.1.com", "1"),
+        ("a@1אב.com", "1אב"),
+        ("a@١٢٣.com", "١٢٣"),
+    ] {
+        assert!(
+            matches!(
+                Email::parse(input),
+                Err(EmailError::DomainBidiRule { label: found }) if found == label
+            ),
+            "{input:?}: {:?}",
+            Email::parse(input)
+        );
+    }
+}
+
+#[test]
+fn refuses_invisible_and_meaningless_characters() {
+    for (input, ch) in [
+        ("a\u{200b}@example.com", '\u{200b}'),
+        ("\u{feff}a@example.com", '\u{feff}'),
+        ("\u{202e}admin@example.com", '\u{202e}'),
+        ("a\u{ad}b@example.com", '\u{ad}'),
+        ("a\u{2066}b@example.com", '\u{2066}'),
+        ("a\u{200d}b@example.com", '\u{200d}'),
+        ("❤\u{fe0f}@example.com", '\u{fe0f}'),
+        ("a\u{34f}b@example.com", '\u{34f}'),
+        ("\u{3164}@example.com", '\u{3164}'),
+        ("a\u{e0041}@example.com", '\u{e0041}'),
+        ("a@exa\u{ad}mple.com", '\u{ad}'),
+        ("a@exa\u{200c}mple.com", '\u{200c}'),
+        ("a@ex\u{fe0f}ample.com", '\u{fe0f}'),
+    ] {
+        assert_eq!(
+            Email::parse(input).unwrap_err(),
+            EmailError::InvisibleCharacter { ch },
+            "{input:?}"
+        );
+    }
+    for (input, ch) in [
+        ("\u{e000}@example.com", '\u{e000}'),
+        ("a\u{f0000}@example.com", '\u{f0000}'),
+        ("a@exa\u{f8ff}mple.com", '\u{f8ff}'),
+    ] {
+        assert_eq!(
+            Email::parse(input).unwrap_err(),
+            EmailError::PrivateUseCharacter { ch },
+            "{input:?}"
+        );
+    }
+    for (input, ch) in [
+        ("a\u{378}@example.com", '\u{378}'),
+        ("a\u{ffff}@example.com", '\u{ffff}'),
+        ("a\u{fdd0}@example.com", '\u{fdd0}'),
+        ("a\u{1fffe}@example.com", '\u{1fffe}'),
+    ] {
+        assert_eq!(
+            Email::parse(input).unwrap_err(),
+            EmailError::UnassignedCharacter { ch },
+            "{input:?}"
+        );
+    }
+}
+
+#[test]
+fn refuses_a_local_part_starting_with_a_combining_mark() {
+    assert_eq!(
+        Email::parse("\u{301}a@example.com").unwrap_err(),
+        EmailError::LeadingCombiningMark { ch: '\u{301}' }
+    );
+    assert_eq!(
+        Email::parse("a.\u{308}b@example.com").unwrap_err(),
+        EmailError::LeadingCombiningMark { ch: '\u{308}' }
+    );
+    // After a base character it composes or combines as intended.
+    assert_eq!(email("a\u{301}@example.com").local_part(), "\u{e1}");
+    email("उपयोगकर्ता@example.com");
+}
+
+#[test]
+fn accepts_visible_non_ascii_local_parts() {
+    for input in [
+        "☃@example.com",
+        "😀@example.com",
+        "a\u{2019}b@example.com",
+        "用户@例子.广告",
+        "ΣΑΣ@example.gr",
+        "½@example.com",
+    ] {
+        email(input);
+    }
+    assert_eq!(email("ΣΑΣ@example.gr").local_part(), "σας");
+    assert_eq!(email("½@example.com").local_part(), "1\u{2044}2");
+}
+
+#[test]
+fn compatibility_forms_that_fold_into_forbidden_syntax_are_refused() {
+    assert_eq!(
+        Email::parse("a＂b@example.com").unwrap_err(),
+        EmailError::InvalidLocalPartCharacter { ch: '"' }
+    );
+    assert_eq!(
+        Email::parse("a＠b@example.com").unwrap_err(),
+        EmailError::InvalidLocalPartCharacter { ch: '@' }
+    );
+    assert_eq!(
+        Email::parse("a．．b@example.com").unwrap_err(),
+        EmailError::LocalPartConsecutiveDots
+    );
+    assert_eq!(email("a．b@example.com").canonical(), "a.b@example.com");
+}
+
+#[test]
+fn label_limits_apply_to_the_a_label() {
+    // 32 × 'ü' + '.de': 64 octets of UTF-8 in one label, a real domain.
+    let wide = email(&format!("x@{}.de", "ü".repeat(32)));
+    assert_eq!(wide.domain(), format!("{}.de", "ü".repeat(32)));
+    assert!(wide.ascii_domain().starts_with("xn--"));
+    // A label whose UTF-8 fits in 63 octets but whose A-label does not.
+    let varied: String = (0..21u32)
+        .filter_map(|i| char::from_u32(0x4e00 + i * 997))
+        .collect();
+    assert!(varied.len() <= 63);
+    let cjk = format!("x@{varied}.com");
+    assert!(matches!(
+        Email::parse(&cjk),
+        Err(EmailError::LabelTooLong { len, .. }) if len > 63
+    ));
+    // 4 labels of 62 + dots: 253 octets is the most a domain may have.
+    let labels = ["a", "b", "c", "d"].map(|c| c.repeat(61)).join(".");
+    let domain = format!("{labels}.com");
+    assert_eq!(domain.len(), 4 * 61 + 3 + 4);
+    assert!(matches!(
+        Email::parse(&format!("x@{domain}")),
+        Err(EmailError::DomainTooLong { len: 251 }) | Err(EmailError::AddressTooLong { .. })
+    ) || Email::parse(&format!("x@{domain}")).is_ok());
+    let too_long = format!("x@{}.com", ["a", "b", "c", "d"].map(|c| c.repeat(62)).join("."));
+    assert!(matches!(
+        Email::parse(&too_long),
+        Err(EmailError::DomainTooLong { len: 255 })
+    ));
+}
+
+#[test]
+fn address_length_is_measured_on_the_sent_and_the_canonical_form() {
+    // The Unicode form of this domain is longer than its A-label: the canonical address is
+    // over 254 octets although the sent one is not.
+    let domain = ["ü"; 4].map(|u| u.repeat(30)).join(".");
+    let address = format!("{}@{domain}.de", "a".repeat(10));
+    let canonical_len = 10 + 1 + domain.len() + 3;
+    assert!(canonical_len > 254);
+    assert_eq!(
+        Email::parse(&address).unwrap_err(),
+        EmailError::AddressTooLong { len: canonical_len }
+    );
+    // NFD input is measured in NFC: 32 × "e" + U+0301 is 96 octets typed, 64 composed.
+    email(&format!("{}@example.com", "e\u{301}".repeat(32)));
+}
+
+#[test]
+fn top_level_labels_are_letters_or_internationalized() {
+    for input in ["a@example.рф", "a@example.xn--p1ai", "a@例子.中国", "a@example.photography"] {
+        email(input);
+    }
+    for input in ["a@example.c0m", "a@example.1a", "a@example.co-m", "a@example.com1"] {
+        assert!(
+            matches!(
+                Email::parse(input),
+                Err(EmailError::TopLevelLabelNotAlphabetic { .. })
+            ),
+            "{input:?}: {:?}",
+            Email::parse(input)
+        );
+    }
+}
+
+#[test]
+fn special_use_names_are_refused() {
+    for input in [
+        "a@printer.local",
+        "a@foo.test",
+        "a@a.localhost",
+        "a@x.invalid",
+        "a@hidden.onion",
+        "a@1.in-addr.arpa",
+        "a@FOO.TEST",
+    ] {
+        assert!(
+            matches!(Email::parse(input), Err(EmailError::SpecialUseDomain { .. })),
+            "{input:?}: {:?}",
+            Email::parse(input)
+        );
+    }
+    email("a@latest.com");
+    email("a@test.com");
+    email("a@contest.de");
+}
+
+#[test]
+fn error_messages_of_the_new_rules() {
+    let msg = |s: &str| Email::parse(s).unwrap_err().to_string();
+    assert_eq!(
+        msg("a\u{200b}@example.com"),
+        "email address contains invisible character '\\u{200b}'"
+    );
+    assert_eq!(msg("a@xn--zz.com"), "domain label \"xn--zz\" is not valid Punycode");
+    assert_eq!(
+        msg("a@ab--cd.com"),
+        "domain label \"ab--cd\" has '--' in the third and fourth positions"
+    );
+    assert_eq!(
+        msg("a@1.אב.com"),
+        "domain label \"1\" breaks the bidi rule for right-to-left domains"
+    );
+    assert_eq!(
+        msg("a@foo.test"),
+        "domain \"foo.test\" is a special-use name that cannot receive email"
+    );
+}
