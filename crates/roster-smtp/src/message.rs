@@ -315,7 +315,11 @@ mod tests {
             let to = recipient(&email).unwrap_or_else(|e| panic!("{input:?}: {e}"));
             assert!(to.domain().is_ascii(), "{input:?}");
             assert_eq!(to.to_string(), email.delivery_address(), "{input:?}");
-            assert_eq!(!to.to_string().is_ascii(), email.needs_smtputf8(), "{input:?}");
+            assert_eq!(
+                !to.to_string().is_ascii(),
+                email.needs_smtputf8(),
+                "{input:?}"
+            );
             Envelope::new(Some(from.clone()), vec![to]).unwrap();
         }
         for input in [&nfd_local, &wide_label, &max, &idn_max] {

@@ -104,7 +104,10 @@ impl Notifier for SmtpNotifier {
             }
             Err(error) if is_missing_smtputf8(&error, outgoing.notice.to.needs_smtputf8()) => {
                 let to = outgoing.notice.to.delivery_address();
-                Err(NotifyError::permanent(missing_smtputf8_reason(&self.server, to)))
+                Err(NotifyError::permanent(missing_smtputf8_reason(
+                    &self.server,
+                    to,
+                )))
             }
             Err(error) => {
                 let token = token_text(outgoing);

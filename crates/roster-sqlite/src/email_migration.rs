@@ -179,9 +179,11 @@ pub(crate) fn recanonicalize(conn: &Connection) -> rusqlite::Result<()> {
         refused: Vec::new(),
     };
 
-    let users = read(conn, "SELECT id, email, email_canonical FROM users", |row| {
-        Ok((row.get(0)?, row.get(1)?, row.get(2)?, ()))
-    })?;
+    let users = read(
+        conn,
+        "SELECT id, email, email_canonical FROM users",
+        |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, ())),
+    )?;
     let users = parse_all(users, "users.email", &mut conflicts);
     let mut by_address: BTreeMap<&str, Vec<&Stored>> = BTreeMap::new();
     for (user, ()) in &users {
@@ -217,21 +219,25 @@ pub(crate) fn recanonicalize(conn: &Connection) -> rusqlite::Result<()> {
         }
     }
     for ((project, canonical), group) in pending.into_iter().filter(|(_, g)| g.len() > 1) {
-        conflicts.collisions.push(EmailCollision::PendingInvitations {
-            project: ProjectId::from(Uuid::from_bytes(project)),
-            canonical: canonical.to_owned(),
-            invitations: group
-                .iter()
-                .map(|invitation| (InvitationId::from(invitation.id), invitation.typed.clone()))
-                .collect(),
-        });
+        conflicts
+            .collisions
+            .push(EmailCollision::PendingInvitations {
+                project: ProjectId::from(Uuid::from_bytes(project)),
+                canonical: canonical.to_owned(),
+                invitations: group
+                    .iter()
+                    .map(|invitation| (InvitationId::from(invitation.id), invitation.typed.clone()))
+                    .collect(),
+            });
     }
 
     for (column, sql) in [
         ("outbox.to_email", "SELECT id, to_email FROM outbox"),
         ("outbox.inviter", "SELECT id, inviter FROM outbox"),
     ] {
-        let rows = read(conn, sql, |row| Ok((row.get(0)?, row.get(1)?, String::new(), ())))?;
+        let rows = read(conn, sql, |row| {
+            Ok((row.get(0)?, row.get(1)?, String::new(), ()))
+        })?;
         parse_all(rows, column, &mut conflicts);
     }
     let mut audit = conn.prepare("SELECT id, action FROM audit_events")?;
@@ -311,9 +317,8 @@ fn rewrite<'a>(
     rows: impl Iterator<Item = &'a Stored>,
 ) -> rusqlite::Result<()> {
     let changed: Vec<&Stored> = rows.filter(|row| row.new != row.old).collect();
-    let placeholder = format!(
-        "UPDATE {table} SET email_canonical = char(0) || hex(id) WHERE id = ?1"
-    );
+    let placeholder =
+        format!("UPDATE {table} SET email_canonical = char(0) || hex(id) WHERE id = ?1");
     let update = format!("UPDATE {table} SET email_canonical = ?2 WHERE id = ?1");
     let mut placeholder = conn.prepare(&placeholder)?;
     for row in &changed {
@@ -324,7 +329,11 @@ fn rewrite<'a>(
         update.execute((row.id.as_bytes().as_slice(), row.new.as_str()))?;
     }
     if !changed.is_empty() {
-        tracing::info!(table, rows = changed.len(), "recomputed canonical email addresses");
+        tracing::info!(
+            table,
+            rows = changed.len(),
+            "recomputed canonical email addresses"
+        );
     }
     Ok(())
 }

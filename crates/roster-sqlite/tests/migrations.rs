@@ -6,9 +6,7 @@ use std::path::Path;
 
 use roster::{Email, InvitationId, ProjectId, Store, UserId};
 use roster_sqlite::rusqlite::Connection;
-use roster_sqlite::{
-    EmailCollision, EmailConflicts, SCHEMA_VERSION, SqliteError, SqliteStore,
-};
+use roster_sqlite::{EmailCollision, EmailConflicts, SCHEMA_VERSION, SqliteError, SqliteStore};
 use roster_testkit::fixtures::{Fixtures, World, start};
 
 /// The schema versions recorded in the file at `path`, oldest first.
@@ -296,14 +294,22 @@ async fn version_2_recomputes_canonical_addresses() {
     );
 
     // Every spelling now finds the one user.
-    for spelling in ["jörg@bücher.de", "JÖRG@xn--bcher-kva.de", "jo\u{308}rg@BU\u{308}CHER.de"] {
+    for spelling in [
+        "jörg@bücher.de",
+        "JÖRG@xn--bcher-kva.de",
+        "jo\u{308}rg@BU\u{308}CHER.de",
+    ] {
         let found = store
             .user_by_email(&Email::parse(spelling).unwrap())
             .await
             .unwrap()
             .unwrap_or_else(|| panic!("{spelling:?} finds the user"));
         assert_eq!(found.id, joerg);
-        assert_eq!(found.email.as_str(), "Jörg@xn--bcher-kva.de", "the typed form stays");
+        assert_eq!(
+            found.email.as_str(),
+            "Jörg@xn--bcher-kva.de",
+            "the typed form stays"
+        );
     }
     let found = store
         .user_by_email(&Email::parse("ann@example.com").unwrap())
@@ -347,7 +353,10 @@ fn version_2_refuses_users_that_become_one_identity() {
         vec![
             EmailCollision::Users {
                 canonical: "a@example.com".into(),
-                users: vec![(fullwidth, "ａ@example.com".into()), (ascii, "a@example.com".into())],
+                users: vec![
+                    (fullwidth, "ａ@example.com".into()),
+                    (ascii, "a@example.com".into())
+                ],
             },
             EmailCollision::Users {
                 canonical: "jörg@bücher.de".into(),

@@ -45,14 +45,17 @@ fn corpus() -> Vec<Verdict> {
 }
 
 /// The documented policy difference that explains a disagreement, if one does.
-fn documented_difference(verdict: &Verdict, ours: &Result<Email, EmailError>) -> Option<&'static str> {
+fn documented_difference(
+    verdict: &Verdict,
+    ours: &Result<Email, EmailError>,
+) -> Option<&'static str> {
     let address = verdict.address.as_str();
     let local = address.rsplit_once('@').map_or(address, |(local, _)| local);
     match (ours, verdict.valid) {
         // We refuse what the reference accepts.
-        (Err(EmailError::InvisibleCharacter { .. }), true) => {
-            Some("default-ignorable letters and marks (variation selectors, U+034F, Hangul fillers)")
-        }
+        (Err(EmailError::InvisibleCharacter { .. }), true) => Some(
+            "default-ignorable letters and marks (variation selectors, U+034F, Hangul fillers)",
+        ),
         (Err(EmailError::LocalPartTooLong { .. }), true) => Some("local part over 64 octets"),
         (Err(EmailError::TopLevelLabelNotAlphabetic { .. }), true) => {
             Some("digits or hyphens in the top-level label")
@@ -139,7 +142,10 @@ fn agrees_with_the_reference_validator_but_for_documented_policy() {
     for (policy, addresses) in &differences {
         println!("{:4}  {policy}", addresses.len());
     }
-    assert!(agreed * 100 >= total * 99, "agreement {figure} is below 99%");
+    assert!(
+        agreed * 100 >= total * 99,
+        "agreement {figure} is below 99%"
+    );
     let stated = format!("{agreed} of {total} addresses ({figure})");
     assert!(
         README.contains(&stated),

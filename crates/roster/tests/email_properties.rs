@@ -168,8 +168,12 @@ fn random_input(rng: &mut StdRng) -> String {
             .collect(),
         // Something with an '@' and a dot in the domain.
         1 => {
-            let local: String = (0..rng.random_range(1..20)).map(|_| random_char(rng)).collect();
-            let domain: String = (0..rng.random_range(1..30)).map(|_| random_char(rng)).collect();
+            let local: String = (0..rng.random_range(1..20))
+                .map(|_| random_char(rng))
+                .collect();
+            let domain: String = (0..rng.random_range(1..30))
+                .map(|_| random_char(rng))
+                .collect();
             format!("{local}@{domain}.com")
         }
         // A valid address with a few characters replaced or inserted.

@@ -11,12 +11,18 @@ use super::support::{Mail, Portal, mails_to, notifier};
 async fn an_internationalized_domain_is_sent_as_a_labels() {
     let server = TestServer::start().await;
     let portal = Portal::open(notifier(&server.url())).await;
-    portal.invite(&["Ann@Bücher.DE", "bob@xn--mller-kva.de"]).await;
+    portal
+        .invite(&["Ann@Bücher.DE", "bob@xn--mller-kva.de"])
+        .await;
 
     let received = server.wait_for(2).await;
     let [mail] = <[Mail; 1]>::try_from(mails_to(&received, "ann@xn--bcher-kva.de")).unwrap();
     assert_eq!(mail.envelope_to, ["ann@xn--bcher-kva.de"]);
-    assert_eq!(mail.to, ["Ann@xn--bcher-kva.de"], "the local part keeps its case");
+    assert_eq!(
+        mail.to,
+        ["Ann@xn--bcher-kva.de"],
+        "the local part keeps its case"
+    );
     assert_eq!(mails_to(&received, "bob@xn--mller-kva.de").len(), 1);
     assert_eq!(
         portal.notices(Some(DeliveryStatus::Delivered)).await.len(),

@@ -121,7 +121,8 @@ fn parse_label(typed: &str) -> Result<(String, String), EmailError> {
         Ok(ascii) => ascii.into_owned(),
         Err(_) => return Err(explain_label(typed)),
     };
-    let (unicode, decoded) = uts46.to_unicode(ascii.as_bytes(), AsciiDenyList::STD3, Hyphens::Allow);
+    let (unicode, decoded) =
+        uts46.to_unicode(ascii.as_bytes(), AsciiDenyList::STD3, Hyphens::Allow);
     let unicode = unicode.into_owned();
     if decoded.is_err() || ascii.contains('.') {
         return Err(explain_label(typed));
@@ -154,7 +155,9 @@ fn parse_label(typed: &str) -> Result<(String, String), EmailError> {
 }
 
 fn is_punycode(label: &str) -> bool {
-    label.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("xn--"))
+    label
+        .get(..4)
+        .is_some_and(|p| p.eq_ignore_ascii_case("xn--"))
 }
 
 /// Why UTS #46 refused a label: bad Punycode, a contextual or bidi rule broken within the

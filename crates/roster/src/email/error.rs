@@ -196,4 +196,3 @@ pub enum EmailError {
         domain: String,
     },
 }
-

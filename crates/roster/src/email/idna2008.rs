@@ -88,7 +88,12 @@ fn exception(c: char) -> Option<Derived> {
         }
         // Middle dot, Greek keraia, Hebrew geresh and gershayim, katakana middle dot, and the
         // two sets of Arabic-Indic digits.
-        '\u{b7}' | '\u{375}' | '\u{5f3}' | '\u{5f4}' | '\u{30fb}' | '\u{660}'..='\u{669}'
+        '\u{b7}'
+        | '\u{375}'
+        | '\u{5f3}'
+        | '\u{5f4}'
+        | '\u{30fb}'
+        | '\u{660}'..='\u{669}'
         | '\u{6f0}'..='\u{6f9}' => Some(Derived::ContextO),
         // Tatweel, N'Ko lajanyalan, Hangul tone marks, vertical kana repeat marks, vertical ideographic iteration mark.
         '\u{640}' | '\u{7fa}' | '\u{302e}' | '\u{302f}' | '\u{3031}'..='\u{3035}' | '\u{303b}' => {
@@ -222,19 +227,23 @@ mod tests {
 
     #[test]
     fn derivation_follows_rfc_5892() {
-        for c in ['a', 'z', '0', '-', 'ü', 'ß', 'ς', '例', 'я', '\u{94d}', '\u{e31}'] {
+        for c in [
+            'a', 'z', '0', '-', 'ü', 'ß', 'ς', '例', 'я', '\u{94d}', '\u{e31}',
+        ] {
             assert_eq!(derived(c), Derived::Pvalid, "{c:?}");
         }
         // Symbols, emoji, compatibility forms, uppercase, the keycap, old Hangul jamo,
         // the tatweel, the fraction slash.
         for c in [
-            '☃', '😀', '💩', '½', 'ﬁ', 'A', 'Ü', '\u{20e3}', '\u{1100}', '\u{640}', '\u{2044}', '_',
-            '.', '\u{3164}',
+            '☃', '😀', '💩', '½', 'ﬁ', 'A', 'Ü', '\u{20e3}', '\u{1100}', '\u{640}', '\u{2044}',
+            '_', '.', '\u{3164}',
         ] {
             assert_eq!(derived(c), Derived::Disallowed, "{c:?}");
         }
         assert_eq!(derived('\u{200d}'), Derived::ContextJ);
-        for c in ['\u{b7}', '\u{375}', '\u{5f3}', '\u{30fb}', '\u{661}', '\u{6f1}'] {
+        for c in [
+            '\u{b7}', '\u{375}', '\u{5f3}', '\u{30fb}', '\u{661}', '\u{6f1}',
+        ] {
             assert_eq!(derived(c), Derived::ContextO, "{c:?}");
         }
         assert_eq!(derived('\u{378}'), Derived::Unassigned);

@@ -339,4 +339,3 @@ impl<'de> Deserialize<'de> for Email {
         Email::parse(&raw).map_err(serde::de::Error::custom)
     }
 }
-
