@@ -1,56 +1,5 @@
-//! Validated email addresses: one mailbox, one identity.
-//!
-//! [`Email::parse`] accepts what practical validators such as Python's `email-validator` accept
-//! (the *reference validator* below), not the full RFC 5322 grammar: quoted local parts,
-//! comments and domain literals are valid on paper but almost never intentional in a sign-up
-//! form, and poorly supported by mail systems.
-//!
-//! Every accepted address has three forms:
-//!
-//! | form | accessor | what it is | used for |
-//! |---|---|---|---|
-//! | typed | [`Email::as_str`] | the input, trimmed | display, `Debug`, `Display`, serialization |
-//! | sent | [`Email::delivery_address`] | local part in NFKC (case kept) `@` the A-label domain | the SMTP envelope and the `To` header |
-//! | canonical | [`Email::canonical`] | local part in NFKC and lowercase `@` the Unicode domain | equality, hashing, ordering, storage keys, uniqueness |
-//!
-//! The canonical domain is the **Unicode form** (U-labels, as UTS #46 ToUnicode gives them:
-//! lowercase, NFC), which is also how the reference validator displays a domain. Every spelling
-//! of one domain reaches it: `bücher.de`, `BÜCHER.DE`, `bu\u{308}cher.de` (NFD),
-//! `xn--bcher-kva.de` (the A-label) and `ｂüｃｈｅｒ．ｄｅ` (full-width) are one domain, and so
-//! are `ﬁle.com` and `file.com`. The sent form uses the A-label instead, so an address whose
-//! local part is ASCII never needs the SMTPUTF8 extension ([`Email::needs_smtputf8`]).
-//!
-//! # Policy
-//!
-//! Length limits are measured on the sent form and on the canonical form, never on the typed
-//! one, so that spellings of one address (NFC or NFD, upper or lower case, A-label or Unicode)
-//! are accepted or refused together.
-//!
-//! | rule | accepted | refused, with | reference validator |
-//! |---|---|---|---|
-//! | surrounding whitespace | trimmed: `" ann@example.com "` | — | refuses it |
-//! | structure | one `@`, a dot-atom local part, a domain with a dot | [`Empty`](EmailError::Empty), [`MissingAt`](EmailError::MissingAt), [`MultipleAt`](EmailError::MultipleAt), [`MissingDot`](EmailError::MissingDot) (`x@localhost`) | same |
-//! | quoting, comments, literals | — | [`QuotedLocalPart`](EmailError::QuotedLocalPart) (`"a b"@x.com`), [`Comment`](EmailError::Comment), [`DomainLiteral`](EmailError::DomainLiteral) (`x@[192.0.2.1]`) | same (its defaults) |
-//! | whitespace and controls anywhere | — | [`Whitespace`](EmailError::Whitespace), [`ControlCharacter`](EmailError::ControlCharacter) | same |
-//! | invisible characters anywhere: default-ignorable and format characters | — | [`InvisibleCharacter`](EmailError::InvisibleCharacter): `a\u{200b}@example.com`, `\u{feff}a@…`, `\u{202e}admin@example.com`, soft hyphen, variation selectors, tags, Hangul fillers | refuses format characters but accepts the default-ignorable letters and marks (variation selectors such as the emoji one in `❤\u{fe0f}@…`, U+034F, Hangul fillers) |
-//! | private-use, unassigned and noncharacter code points anywhere | — | [`PrivateUseCharacter`](EmailError::PrivateUseCharacter) (`\u{e000}@…`), [`UnassignedCharacter`](EmailError::UnassignedCharacter) (`a\u{378}@…`, `a\u{ffff}@…`) | same, up to the Unicode version each side knows |
-//! | local part characters | ASCII `atext` (`!#$%&'*+/=?^_`{\|}~-`), dots between atoms, non-ASCII letters, marks, numbers, punctuation, symbols: `jörg@…`, `用户@…`, `☃@…` | [`InvalidLocalPartCharacter`](EmailError::InvalidLocalPartCharacter) (`jo,hn@…`), [`LocalPartStartsWithDot`](EmailError::LocalPartStartsWithDot), [`LocalPartEndsWithDot`](EmailError::LocalPartEndsWithDot), [`LocalPartConsecutiveDots`](EmailError::LocalPartConsecutiveDots) | same |
-//! | combining marks in the local part | after a base character: `e\u{301}@…` | [`LeadingCombiningMark`](EmailError::LeadingCombiningMark) at the start of the local part or right after a dot (`\u{301}a@…`, `a.\u{301}b@…`) | refuses one at the start only |
-//! | compatibility forms in the local part | folded by NFKC: `ａ@example.com` is `a@example.com`, `ﬁle@…` is `file@…` | the error of the folded form when it breaks a rule: `a＂b@…` folds to `a"b` ([`InvalidLocalPartCharacter`](EmailError::InvalidLocalPartCharacter)), `a．．b@…` to `a..b` | keeps them as typed (NFC), so it accepts those two |
-//! | case | local part compared case-insensitively: `Ann@…` is `ann@…`; sent as typed | — | compares local parts case-sensitively (it lowercases only `postmaster` and the like) |
-//! | local part length | up to 64 octets, sent and canonical: `"a" × 64` | [`LocalPartTooLong`](EmailError::LocalPartTooLong): `"a" × 65`, `"é" × 33` (66 octets) | no limit by default (only in its strict mode, in characters) |
-//! | address length | up to 254 octets, sent (A-label domain) and canonical (Unicode domain) | [`AddressTooLong`](EmailError::AddressTooLong) | same, on its typed, normalized and A-label forms (so it also refuses an NFD spelling whose NFC form fits) |
-//! | domain processing | UTS #46, nontransitional (`ß` stays `ß`), STD3 ASCII rules, hyphen checks: `x@bücher.de`, `x@ＥＸＡＭＰＬＥ.com`, `x@example。com` | [`InvalidDomainCharacter`](EmailError::InvalidDomainCharacter) (`x@exa_mple.com`, `ab@exa⒈mple.com`), [`LabelHyphen`](EmailError::LabelHyphen) (`x@-example.com`), [`ReservedLabelHyphens`](EmailError::ReservedLabelHyphens) (`a@ab--cd.com`), [`EmptyDomainLabel`](EmailError::EmptyDomainLabel), [`DomainEndsWithDot`](EmailError::DomainEndsWithDot) | same |
-//! | Punycode | `xn--` labels that decode to a valid U-label: `x@xn--bcher-kva.de` (the same as `x@bücher.de`) | [`InvalidPunycode`](EmailError::InvalidPunycode): `a@xn--zz.com`, `a@xn--a.com`, `a@xn--bcher--kva.com` | same |
-//! | IDNA2008 code points | letters, digits, marks (RFC 5892 PVALID) | [`InvalidDomainCharacter`](EmailError::InvalidDomainCharacter): emoji and symbols (`a@☃.net`, `a@xn--ls8h.la`), `½` (maps to `1⁄2`), the keycap U+20E3, zero-width joiners | same |
-//! | IDNA2008 context rules | `a@l·l.cat`, `a@͵α.gr`, `a@א׳.com`, `a@カ・キ.jp` | [`DomainContextRule`](EmailError::DomainContextRule): `a@a·b.cat`, `a@a・b.jp`, mixed Arabic-Indic digits | same |
-//! | bidi rule (RFC 5893), on every label once one is right-to-left | `a@אב.com`, `a@מ1ב.com` | [`DomainBidiRule`](EmailError::DomainBidiRule): `a@1.אב.com`, `a@1אב.com`, `a@١٢٣.com` | same |
-//! | DNS lengths, on the A-label | labels up to 63 octets, the domain up to 253: `x@` + `"ü" × 32` + `.de` (64 octets of UTF-8, a 42-octet A-label) | [`LabelTooLong`](EmailError::LabelTooLong), [`DomainTooLong`](EmailError::DomainTooLong) | same |
-//! | top-level label | letters only (`com`, `photography`) or an internationalized label (`рф`, `xn--p1ai`) | [`TopLevelLabelWithoutLetter`](EmailError::TopLevelLabelWithoutLetter) (`x@1.2.3.4`), [`TopLevelLabelNotAlphabetic`](EmailError::TopLevelLabelNotAlphabetic) (`x@example.c0m`, `x@example.1a`, `x@example.co-m`): no top-level domain has digits or hyphens | only asks that the domain end with a letter, so it accepts `example.c0m` and `example.1a` |
-//! | special-use names | — | [`SpecialUseDomain`](EmailError::SpecialUseDomain): `x@printer.local`, `x@foo.test`, `x@a.localhost`, `x@x.invalid`, `.onion`, `.arpa` | same |
-//!
-//! The tests check this table against a corpus of addresses judged by the reference validator
-//! (`tests/data/email_corpus.jsonl`); the README gives the agreement figure.
+//! Validated email addresses: one mailbox, one identity. The policy is documented, as a
+//! table, on [`Email`].
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -76,12 +25,62 @@ const MAX_ADDRESS_OCTETS: usize = 254;
 
 /// An email address, validated once, with a canonical form used for every comparison.
 ///
-/// Equality, hashing and ordering use only the canonical form (local part in NFKC and
-/// lowercase, domain in its Unicode form), so `Ann@Example.COM`, `ann@example.com` and
-/// `ａｎｎ@ｅｘａｍｐｌｅ.com` are the same address, and so are `jörg@bücher.de` and
-/// `jörg@xn--bcher-kva.de`. Display, `Debug` and serialization use the address as typed
-/// (trimmed); mail goes to [`Email::delivery_address`]. The module documentation has the whole
-/// policy as a table.
+/// Equality, hashing and ordering use only the canonical form, so `Ann@Example.COM`,
+/// `ann@example.com` and `ａｎｎ@ｅｘａｍｐｌｅ.com` are the same address, and so are
+/// `jörg@bücher.de` and `jörg@xn--bcher-kva.de`. Display, `Debug` and serialization use the
+/// address as typed (trimmed); mail goes to [`Email::delivery_address`].
+///
+/// [`Email::parse`] accepts what practical validators such as Python's `email-validator` accept
+/// (the *reference validator* below), not the full RFC 5322 grammar: quoted local parts,
+/// comments and domain literals are valid on paper but almost never intentional in a sign-up
+/// form, and poorly supported by mail systems.
+///
+/// Every accepted address has three forms:
+///
+/// | form | accessor | what it is | used for |
+/// |---|---|---|---|
+/// | typed | [`Email::as_str`] | the input, trimmed | display, `Debug`, `Display`, serialization |
+/// | sent | [`Email::delivery_address`] | local part in NFKC (case kept) `@` the A-label domain | the SMTP envelope and the `To` header |
+/// | canonical | [`Email::canonical`] | local part in NFKC and lowercase `@` the Unicode domain | equality, hashing, ordering, storage keys, uniqueness |
+///
+/// The canonical domain is the **Unicode form** (U-labels, as UTS #46 ToUnicode gives them:
+/// lowercase, NFC), which is also how the reference validator displays a domain. Every spelling
+/// of one domain reaches it: `bücher.de`, `BÜCHER.DE`, `bu\u{308}cher.de` (NFD),
+/// `xn--bcher-kva.de` (the A-label) and `ｂüｃｈｅｒ．ｄｅ` (full-width) are one domain, and so
+/// are `ﬁle.com` and `file.com`. The sent form uses the A-label instead, so an address whose
+/// local part is ASCII never needs the SMTPUTF8 extension ([`Email::needs_smtputf8`]).
+///
+/// # Policy
+///
+/// Length limits are measured on the sent form and on the canonical form, never on the typed
+/// one, so that spellings of one address (NFC or NFD, upper or lower case, A-label or Unicode)
+/// are accepted or refused together.
+///
+/// | rule | accepted | refused, with | reference validator |
+/// |---|---|---|---|
+/// | surrounding whitespace | trimmed: `" ann@example.com "` | — | refuses it |
+/// | structure | one `@`, a dot-atom local part, a domain with a dot | [`Empty`](EmailError::Empty), [`MissingAt`](EmailError::MissingAt), [`MultipleAt`](EmailError::MultipleAt), [`MissingDot`](EmailError::MissingDot) (`x@localhost`) | same |
+/// | quoting, comments, literals | — | [`QuotedLocalPart`](EmailError::QuotedLocalPart) (`"a b"@x.com`), [`Comment`](EmailError::Comment), [`DomainLiteral`](EmailError::DomainLiteral) (`x@[192.0.2.1]`) | same (its defaults) |
+/// | whitespace and controls anywhere | — | [`Whitespace`](EmailError::Whitespace), [`ControlCharacter`](EmailError::ControlCharacter) | same |
+/// | invisible characters anywhere: default-ignorable and format characters | — | [`InvisibleCharacter`](EmailError::InvisibleCharacter): `a\u{200b}@example.com`, `\u{feff}a@…`, `\u{202e}admin@example.com`, soft hyphen, variation selectors, tags, Hangul fillers | refuses format characters but accepts the default-ignorable letters and marks (variation selectors such as the emoji one in `❤\u{fe0f}@…`, U+034F, Hangul fillers) |
+/// | private-use, unassigned and noncharacter code points anywhere | — | [`PrivateUseCharacter`](EmailError::PrivateUseCharacter) (`\u{e000}@…`), [`UnassignedCharacter`](EmailError::UnassignedCharacter) (`a\u{378}@…`, `a\u{ffff}@…`) | same, up to the Unicode version each side knows |
+/// | local part characters | ASCII letters, digits and `` !#$%&'*+/=?^_`{\|}~- ``, dots between atoms, non-ASCII letters, marks, numbers, punctuation, symbols: `jörg@…`, `用户@…`, `☃@…` | [`InvalidLocalPartCharacter`](EmailError::InvalidLocalPartCharacter) (`jo,hn@…`), [`LocalPartStartsWithDot`](EmailError::LocalPartStartsWithDot), [`LocalPartEndsWithDot`](EmailError::LocalPartEndsWithDot), [`LocalPartConsecutiveDots`](EmailError::LocalPartConsecutiveDots) | same |
+/// | combining marks in the local part | after a base character: `e\u{301}@…` | [`LeadingCombiningMark`](EmailError::LeadingCombiningMark) at the start of the local part or right after a dot (`\u{301}a@…`, `a.\u{301}b@…`) | refuses one at the start only |
+/// | compatibility forms in the local part | folded by NFKC: `ａ@example.com` is `a@example.com`, `ﬁle@…` is `file@…` | the error of the folded form when it breaks a rule: `a＂b@…` folds to `a"b` ([`InvalidLocalPartCharacter`](EmailError::InvalidLocalPartCharacter)), `a．．b@…` to `a..b` | keeps them as typed (NFC), so it accepts those two |
+/// | case | local part compared case-insensitively: `Ann@…` is `ann@…`; sent as typed | — | compares local parts case-sensitively (it lowercases only `postmaster` and the like) |
+/// | local part length | up to 64 octets, sent and canonical: `"a" × 64` | [`LocalPartTooLong`](EmailError::LocalPartTooLong): `"a" × 65`, `"é" × 33` (66 octets) | no limit by default (only in its strict mode, in characters) |
+/// | address length | up to 254 octets, sent (A-label domain) and canonical (Unicode domain) | [`AddressTooLong`](EmailError::AddressTooLong) | same, on its typed, normalized and A-label forms (so it also refuses an NFD spelling whose NFC form fits) |
+/// | domain processing | UTS #46, nontransitional (`ß` stays `ß`), STD3 ASCII rules, hyphen checks: `x@bücher.de`, `x@ＥＸＡＭＰＬＥ.com`, `x@example。com` | [`InvalidDomainCharacter`](EmailError::InvalidDomainCharacter) (`x@exa_mple.com`, `ab@exa⒈mple.com`), [`LabelHyphen`](EmailError::LabelHyphen) (`x@-example.com`), [`ReservedLabelHyphens`](EmailError::ReservedLabelHyphens) (`a@ab--cd.com`), [`EmptyDomainLabel`](EmailError::EmptyDomainLabel), [`DomainEndsWithDot`](EmailError::DomainEndsWithDot) | same |
+/// | Punycode | `xn--` labels that decode to a valid U-label: `x@xn--bcher-kva.de` (the same as `x@bücher.de`) | [`InvalidPunycode`](EmailError::InvalidPunycode): `a@xn--zz.com`, `a@xn--a.com`, `a@xn--bcher--kva.com` | same |
+/// | IDNA2008 code points | letters, digits, marks (RFC 5892 PVALID) | [`InvalidDomainCharacter`](EmailError::InvalidDomainCharacter): emoji and symbols (`a@☃.net`, `a@xn--ls8h.la`), `½` (maps to `1⁄2`), the keycap U+20E3, zero-width joiners | same |
+/// | IDNA2008 context rules | `a@l·l.cat`, `a@͵α.gr`, `a@א׳.com`, `a@カ・キ.jp` | [`DomainContextRule`](EmailError::DomainContextRule): `a@a·b.cat`, `a@a・b.jp`, mixed Arabic-Indic digits | same |
+/// | bidi rule (RFC 5893), on every label once one is right-to-left | `a@אב.com`, `a@מ1ב.com` | [`DomainBidiRule`](EmailError::DomainBidiRule): `a@1.אב.com`, `a@1אב.com`, `a@١٢٣.com` | same |
+/// | DNS lengths, on the A-label | labels up to 63 octets, the domain up to 253: `x@` + `"ü" × 32` + `.de` (64 octets of UTF-8, a 42-octet A-label) | [`LabelTooLong`](EmailError::LabelTooLong), [`DomainTooLong`](EmailError::DomainTooLong) | same |
+/// | top-level label | letters only (`com`, `photography`) or an internationalized label (`рф`, `xn--p1ai`) | [`TopLevelLabelWithoutLetter`](EmailError::TopLevelLabelWithoutLetter) (`x@1.2.3.4`), [`TopLevelLabelNotAlphabetic`](EmailError::TopLevelLabelNotAlphabetic) (`x@example.c0m`, `x@example.1a`, `x@example.co-m`): no top-level domain has digits or hyphens | only asks that the domain end with a letter, so it accepts `example.c0m` and `example.1a` |
+/// | special-use names | — | [`SpecialUseDomain`](EmailError::SpecialUseDomain): `x@printer.local`, `x@foo.test`, `x@a.localhost`, `x@x.invalid`, `.onion`, `.arpa` | same |
+///
+/// The tests check this table against a corpus of addresses judged by the reference validator
+/// (`tests/data/email_corpus.jsonl`); the README gives the agreement figure.
 #[derive(Clone)]
 pub struct Email {
     typed: String,
@@ -97,7 +96,8 @@ impl Email {
     /// Parses and validates an email address.
     ///
     /// Surrounding whitespace is trimmed; everything else must be a valid
-    /// address under the crate's syntax policy (see the [module documentation](self)).
+    /// address under the crate's syntax policy (the table above, one
+    /// [`EmailError`] variant per rule).
     ///
     /// # Examples
     ///
