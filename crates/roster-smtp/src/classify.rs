@@ -19,6 +19,25 @@ pub(crate) fn is_retryable(code: Option<u16>, permanent: bool) -> bool {
     }
 }
 
+/// What lettre says, as a client error, when the envelope has a non-ASCII address and the
+/// server's EHLO did not list SMTPUTF8 ("Envelope contains non-ascii chars but server does not
+/// support SMTPUTF8"): lettre does not send such an envelope at all (RFC 6531).
+const NO_SMTPUTF8: &str = "SMTPUTF8";
+
+/// Whether `error` is lettre refusing, before sending anything, an envelope that needs SMTPUTF8
+/// to a server that does not offer it. Retrying cannot help: the same server will say the same.
+pub(crate) fn is_missing_smtputf8(error: &smtp::Error, needs_smtputf8: bool) -> bool {
+    needs_smtputf8 && error.is_client() && error.to_string().contains(NO_SMTPUTF8)
+}
+
+/// The reason recorded for a notice whose internationalized address the server cannot take.
+pub(crate) fn missing_smtputf8_reason(server: &str, to: &str) -> String {
+    format!(
+        "{server}: the server does not offer SMTPUTF8, which the internationalized address \
+         {to} needs (its local part is not ASCII); send through a server that supports SMTPUTF8"
+    )
+}
+
 /// The outbox's view of a transport error: temporary or permanent, with the server's words as
 /// the reason, minus any `secrets` (the token and link of the notice).
 pub(crate) fn classify(error: smtp::Error, server: &str, secrets: &[&str]) -> NotifyError {
@@ -78,6 +97,14 @@ mod tests {
         for code in CREDENTIAL_CODES {
             assert!(is_retryable(Some(code), true), "{code}");
         }
+    }
+
+    #[test]
+    fn the_smtputf8_reason_says_what_is_missing_and_for_whom() {
+        let reason = missing_smtputf8_reason("mail.example:25", "jörg@xn--bcher-kva.de");
+        assert!(reason.contains("SMTPUTF8"), "{reason}");
+        assert!(reason.contains("jörg@xn--bcher-kva.de"), "{reason}");
+        assert!(reason.starts_with("mail.example:25: "), "{reason}");
     }
 
     #[test]

@@ -95,11 +95,7 @@ impl Composer {
     ) -> Result<(Message, Option<String>), ComposeError> {
         let notice = &outgoing.notice;
         let kind = kind_name(notice.kind).ok_or(ComposeError::UnknownKind)?;
-        let to: Address = notice
-            .to
-            .as_str()
-            .parse()
-            .map_err(|_| ComposeError::Recipient(notice.to.to_string()))?;
+        let to = recipient(&notice.to)?;
         let link = match (&outgoing.token, notice.kind.carries_link()) {
             (Some(token), true) => Some(self.links.link(token)),
             (None, true) => return Err(ComposeError::MissingToken),
@@ -147,6 +143,14 @@ impl Composer {
             self.from.email.domain()
         )
     }
+}
+
+/// The envelope and `To` address for `email`: the form roster validated and measured (the local
+/// part in NFKC, the domain as A-labels), never the typed one, so every address roster accepts
+/// is one lettre takes. Only an address with a non-ASCII local part needs SMTPUTF8.
+pub(crate) fn recipient(email: &roster::Email) -> Result<Address, ComposeError> {
+    Address::new(email.delivery_local_part(), email.ascii_domain())
+        .map_err(|_| ComposeError::Recipient(email.to_string()))
 }
 
 /// A rendered part as lettre's `Body::new` would encode it (the same encoding, chosen by the same
@@ -265,6 +269,61 @@ mod tests {
             let lettre = Body::new(input.clone());
             assert_eq!(ours.encoding(), lettre.encoding(), "{input:?}");
             assert_eq!(ours.as_ref(), lettre.as_ref(), "{input:?}");
+        }
+    }
+
+    /// Addresses at the edges of roster's policy: each one roster accepts must become a lettre
+    /// address and envelope, or it would fail at send time after being accepted.
+    #[test]
+    fn every_address_roster_accepts_is_one_lettre_takes() {
+        let nfd_local = format!("{}@example.com", "e\u{301}".repeat(32));
+        let wide_label = format!("x@{}.de", "ü".repeat(32));
+        let long_local = format!("{}@example.com", "a".repeat(64));
+        let max = format!(
+            "{}@{}.{}.{}",
+            "l".repeat(64),
+            "a".repeat(63),
+            "b".repeat(63),
+            "c".repeat(61)
+        );
+        let idn_max = format!("{}@{}.de", "a".repeat(64), "ü".repeat(40));
+        let cases = [
+            "ann@example.com",
+            "Ann.Lee+tag@Example.COM",
+            "jörg@bücher.de",
+            "ann@bücher.de",
+            "ann@XN--BCHER-KVA.DE",
+            "ｊｏｅ@ｅｘａｍｐｌｅ．ｃｏｍ",
+            "x@ﬁle.com",
+            "x@example。com",
+            "用户@例子.广告",
+            "δοκιμή@παράδειγμα.δοκιμή",
+            "a@موقع.وزارة-الاتصالات.مصر",
+            "!#$%&'*+/=?^_`{|}~-@example.com",
+            "a@l·l.cat",
+            &nfd_local,
+            &wide_label,
+            &long_local,
+            &max,
+            &idn_max,
+        ];
+        let from: Address = "portal@acme.example".parse().unwrap();
+        for input in cases {
+            let Ok(email) = roster::Email::parse(input) else {
+                continue;
+            };
+            let to = recipient(&email).unwrap_or_else(|e| panic!("{input:?}: {e}"));
+            assert!(to.domain().is_ascii(), "{input:?}");
+            assert_eq!(to.to_string(), email.delivery_address(), "{input:?}");
+            assert_eq!(
+                !to.to_string().is_ascii(),
+                email.needs_smtputf8(),
+                "{input:?}"
+            );
+            Envelope::new(Some(from.clone()), vec![to]).unwrap();
+        }
+        for input in [&nfd_local, &wide_label, &max, &idn_max] {
+            assert!(roster::Email::parse(input).is_ok(), "{input:?} is accepted");
         }
     }
 

@@ -11,7 +11,7 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use roster::{Notifier, NotifyError, OutgoingNotice};
 use tokio::sync::Semaphore;
 
-use crate::classify::{classify, redact};
+use crate::classify::{classify, is_missing_smtputf8, missing_smtputf8_reason, redact};
 use crate::config::{Security, SmtpConfig};
 use crate::error::BuildError;
 use crate::message::{Composer, LinkBase, mailbox};
@@ -22,7 +22,9 @@ use crate::templates::Templates;
 ///
 /// Failures tell the outbox what to do: no connection, a timeout or a 4xx reply is
 /// [temporary](NotifyError::temporary) (retried with backoff); a 5xx reply about the message or
-/// the recipient, an address the transport cannot use or a template that does not render is
+/// the recipient, an address the transport cannot use, an internationalized address (one whose
+/// local part is not ASCII) sent to a server that does not offer SMTPUTF8, or a template that
+/// does not render is
 /// [permanent](NotifyError::permanent) (the notice is marked failed with the reason, for
 /// [`Roster::notices`](roster::Roster::notices) to list and
 /// [`Roster::requeue_notice`](roster::Roster::requeue_notice) to send again). The reason is the
@@ -99,6 +101,13 @@ impl Notifier for SmtpNotifier {
             Ok(_) => {
                 tracing::debug!(notice = %outgoing.id, to = %outgoing.notice.to, "email accepted by the server");
                 Ok(())
+            }
+            Err(error) if is_missing_smtputf8(&error, outgoing.notice.to.needs_smtputf8()) => {
+                let to = outgoing.notice.to.delivery_address();
+                Err(NotifyError::permanent(missing_smtputf8_reason(
+                    &self.server,
+                    to,
+                )))
             }
             Err(error) => {
                 let token = token_text(outgoing);

@@ -4,6 +4,7 @@
 
 mod smtp {
     mod external;
+    mod international;
     mod messages;
     mod outage;
     mod rejection;

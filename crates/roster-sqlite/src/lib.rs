@@ -109,6 +109,7 @@ mod write;
 
 pub use error::SqliteError;
 pub use migrate::SCHEMA_VERSION;
+pub use migrate::{EmailCollision, EmailConflicts, RefusedEmail};
 pub use options::{JournalMode, SqliteOptions, Synchronous};
 pub use store::SqliteStore;
 

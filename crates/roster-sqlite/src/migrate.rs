@@ -1,6 +1,8 @@
 //! The embedded schema and its migrations, applied when a store opens.
 //!
-//! Each migration is a SQL script with a version number. The versions applied to a file are
+//! Each migration is a SQL script with a version number, and may have a Rust step that runs
+//! after the script, in the same transaction (version 2 recomputes canonical addresses, which
+//! SQL cannot: see [`EmailConflicts`]). The versions applied to a file are
 //! recorded in its `roster_schema` table, one row per version. Opening a file applies, in one
 //! `IMMEDIATE` transaction, every migration newer than the newest recorded one: all of them or
 //! none, and never twice (two processes opening a fresh file at once serialize on the write
@@ -12,22 +14,38 @@ use rusqlite::{Connection, TransactionBehavior};
 
 use crate::error::SqliteError;
 
+#[path = "email_migration.rs"]
+mod email_migration;
+
+pub use email_migration::{EmailCollision, EmailConflicts, RefusedEmail};
+
 /// One step of the schema.
 struct Migration {
     version: i64,
     name: &'static str,
     sql: &'static str,
+    /// Runs after `sql`, in the same transaction; its error rolls the whole migration back.
+    step: Option<fn(&Connection) -> rusqlite::Result<()>>,
 }
 
 /// Every migration, oldest first. Append only: a released migration never changes.
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "initial",
-    sql: include_str!("../migrations/0001_initial.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "initial",
+        sql: include_str!("../migrations/0001_initial.sql"),
+        step: None,
+    },
+    Migration {
+        version: 2,
+        name: "email_canonical_idna",
+        sql: "",
+        step: Some(email_migration::recanonicalize),
+    },
+];
 
 /// The schema version this crate writes and reads.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 const CREATE_VERSION_TABLE: &str = "CREATE TABLE IF NOT EXISTS roster_schema (
     version     INTEGER NOT NULL PRIMARY KEY,
@@ -72,6 +90,9 @@ pub(crate) fn recorded_version(conn: &Connection) -> rusqlite::Result<i64> {
 
 fn apply(conn: &Connection, migration: &Migration) -> rusqlite::Result<()> {
     conn.execute_batch(migration.sql)?;
+    if let Some(step) = migration.step {
+        step(conn)?;
+    }
     let applied_at = Utc::now().timestamp_nanos_opt().unwrap_or(i64::MAX);
     conn.execute(
         "INSERT INTO roster_schema (version, name, applied_at) VALUES (?1, ?2, ?3)",

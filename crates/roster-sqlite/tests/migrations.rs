@@ -1,11 +1,13 @@
 //! Opening files: a new or empty file gets the schema, an existing one keeps its data, and a file
-//! from a newer schema is refused untouched.
+//! from a newer schema is refused untouched. Version 2 recomputes canonical addresses and refuses,
+//! changing nothing, when stored rows would collapse into one identity.
 
 use roster::StoreExt;
 use std::path::Path;
 
+use roster::{Email, InvitationId, ProjectId, UserId};
 use roster_sqlite::rusqlite::Connection;
-use roster_sqlite::{SCHEMA_VERSION, SqliteError, SqliteStore};
+use roster_sqlite::{EmailCollision, EmailConflicts, SCHEMA_VERSION, SqliteError, SqliteStore};
 use roster_testkit::fixtures::{Fixtures, World, start};
 
 /// The schema versions recorded in the file at `path`, oldest first.
@@ -18,6 +20,11 @@ fn recorded_versions(path: &Path) -> Vec<i64> {
         .expect("reading versions")
         .collect::<Result<_, _>>()
         .expect("versions are integers")
+}
+
+/// Every version up to the current one, as a new file records them.
+fn all_versions() -> Vec<i64> {
+    (1..=SCHEMA_VERSION).collect()
 }
 
 /// The roster tables in the file at `path`, by name.
@@ -39,7 +46,7 @@ async fn a_missing_file_is_created_with_the_current_schema() {
     let store = SqliteStore::open(&path).expect("creating the file");
     assert_eq!(store.path(), Some(path.as_path()));
     assert!(path.exists());
-    assert_eq!(recorded_versions(&path), vec![SCHEMA_VERSION]);
+    assert_eq!(recorded_versions(&path), all_versions());
     for table in [
         "accounts",
         "invitations",
@@ -62,7 +69,7 @@ async fn an_empty_file_gets_the_schema() {
     let path = dir.path().join("empty.db");
     std::fs::write(&path, b"").unwrap();
     let store = SqliteStore::open(&path).expect("opening an empty file");
-    assert_eq!(recorded_versions(&path), vec![SCHEMA_VERSION]);
+    assert_eq!(recorded_versions(&path), all_versions());
     let fx = Fixtures::default();
     World::seed(&store, &fx, start())
         .await
@@ -80,7 +87,7 @@ async fn reopening_keeps_the_data_and_migrates_nothing_again() {
     };
 
     let reopened = SqliteStore::open(&path).expect("reopening");
-    assert_eq!(recorded_versions(&path), vec![SCHEMA_VERSION]);
+    assert_eq!(recorded_versions(&path), all_versions());
     assert_eq!(
         reopened.project(world.project.id).await.unwrap(),
         Some(world.project.clone())
@@ -134,7 +141,9 @@ async fn a_newer_schema_is_refused_untouched() {
     }
     let message = SqliteStore::open(&path).unwrap_err().to_string();
     assert!(message.contains("upgrade"), "{message}");
-    assert_eq!(recorded_versions(&path), vec![SCHEMA_VERSION, newer]);
+    let mut versions = all_versions();
+    versions.push(newer);
+    assert_eq!(recorded_versions(&path), versions);
     let conn = Connection::open(&path).unwrap();
     let projects: i64 = conn
         .query_row("SELECT COUNT(*) FROM projects", [], |row| row.get(0))
@@ -155,4 +164,285 @@ fn a_file_that_is_not_a_database_is_refused() {
         Err(SqliteError::Open { path: reported, .. }) => assert_eq!(reported, path),
         other => panic!("expected Open, got {other:?}"),
     }
+}
+
+// ---- Version 2: canonical addresses under the IDNA policy. ----
+
+/// A file as roster-sqlite wrote it at schema version 1, with rows inserted as that version
+/// stored them: the canonical address was NFC and lowercase, the domain as typed.
+struct VersionOne {
+    _dir: tempfile::TempDir,
+    path: std::path::PathBuf,
+    conn: Connection,
+}
+
+const PROJECT: [u8; 16] = [0x70; 16];
+const OTHER_PROJECT: [u8; 16] = [0x71; 16];
+
+impl VersionOne {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v1.db");
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(include_str!("../migrations/0001_initial.sql"))
+            .unwrap();
+        conn.execute_batch(
+            "CREATE TABLE roster_schema (
+                version     INTEGER NOT NULL PRIMARY KEY,
+                name        TEXT    NOT NULL,
+                applied_at  INTEGER NOT NULL
+            );
+            INSERT INTO roster_schema VALUES (1, 'initial', 0);",
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO accounts (id, name, created_at) VALUES (?1, 'A', 0)",
+            [[0x0a_u8; 16].as_slice()],
+        )
+        .unwrap();
+        for project in [PROJECT, OTHER_PROJECT] {
+            conn.execute(
+                "INSERT INTO projects (id, account_id, name, created_at) VALUES (?1, ?2, 'P', 0)",
+                (project.as_slice(), [0x0a_u8; 16].as_slice()),
+            )
+            .unwrap();
+        }
+        VersionOne {
+            _dir: dir,
+            path,
+            conn,
+        }
+    }
+
+    /// How version 1 canonicalized: NFC (typed input here is NFC already) and lowercase.
+    fn old_canonical(typed: &str) -> String {
+        typed.to_lowercase()
+    }
+
+    fn user(&self, id: u8, typed: &str) -> UserId {
+        let bytes = [id; 16];
+        self.conn
+            .execute(
+                "INSERT INTO users (id, email, email_canonical, created_at) VALUES (?1, ?2, ?3, 0)",
+                (bytes.as_slice(), typed, VersionOne::old_canonical(typed)),
+            )
+            .unwrap();
+        UserId::from(uuid::Uuid::from_bytes(bytes))
+    }
+
+    fn invitation(&self, id: u8, project: [u8; 16], typed: &str, state: &str) -> InvitationId {
+        let bytes = [id; 16];
+        self.conn
+            .execute(
+                "INSERT INTO invitations (id, project_id, email, email_canonical, role, invited_by, \
+                 state, created_at, sent_at, expires_at, token_hash, sends) \
+                 VALUES (?1, ?2, ?3, ?4, 'user', ?5, ?6, 0, 0, 1, ?7, 1)",
+                (
+                    bytes.as_slice(),
+                    project.as_slice(),
+                    typed,
+                    VersionOne::old_canonical(typed),
+                    [0x0b_u8; 16].as_slice(),
+                    state,
+                    [id; 32].as_slice(),
+                ),
+            )
+            .unwrap();
+        InvitationId::from(uuid::Uuid::from_bytes(bytes))
+    }
+
+    fn canonicals(&self, table: &str) -> Vec<String> {
+        let conn = Connection::open(&self.path).unwrap();
+        let mut stmt = conn
+            .prepare(&format!("SELECT email_canonical FROM {table} ORDER BY id"))
+            .unwrap();
+        stmt.query_map([], |row| row.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+
+    /// Opens the file with the store, expecting the migration to refuse.
+    fn refused(&self) -> EmailConflicts {
+        let error = SqliteStore::open(&self.path).expect_err("the migration refuses");
+        assert!(
+            matches!(error, SqliteError::Migrate { version: 2, .. }),
+            "{error:?}"
+        );
+        let conflicts = EmailConflicts::find(&error)
+            .unwrap_or_else(|| panic!("typed conflicts in {error:?}"))
+            .clone();
+        // Nothing was changed: still version 1, the old canonical forms in place.
+        assert_eq!(recorded_versions(&self.path), vec![1]);
+        conflicts
+    }
+}
+
+#[tokio::test]
+async fn version_2_recomputes_canonical_addresses() {
+    let file = VersionOne::new();
+    let joerg = file.user(1, "Jörg@xn--bcher-kva.de");
+    let ann = file.user(2, "ann@ＥＸＡＭＰＬＥ.com");
+    let plain = file.user(3, "bob@example.com");
+    file.invitation(10, PROJECT, "eve@xn--mller-kva.de", "pending");
+    file.invitation(11, PROJECT, "eve@müller.de", "revoked");
+
+    let store = SqliteStore::open(&file.path).expect("the migration runs");
+    assert_eq!(recorded_versions(&file.path), all_versions());
+    assert_eq!(
+        file.canonicals("users"),
+        ["jörg@bücher.de", "ann@example.com", "bob@example.com"]
+    );
+    assert_eq!(
+        file.canonicals("invitations"),
+        ["eve@müller.de", "eve@müller.de"],
+        "a closed invitation may share its address with a pending one"
+    );
+
+    // Every spelling now finds the one user.
+    for spelling in [
+        "jörg@bücher.de",
+        "JÖRG@xn--bcher-kva.de",
+        "jo\u{308}rg@BU\u{308}CHER.de",
+    ] {
+        let found = store
+            .user_by_email(&Email::parse(spelling).unwrap())
+            .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("{spelling:?} finds the user"));
+        assert_eq!(found.id, joerg);
+        assert_eq!(
+            found.email.as_str(),
+            "Jörg@xn--bcher-kva.de",
+            "the typed form stays"
+        );
+    }
+    let found = store
+        .user_by_email(&Email::parse("ann@example.com").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.id, ann);
+    let found = store
+        .user_by_email(&Email::parse("bob@example.com").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.id, plain);
+    let pending = store
+        .pending_invitation(
+            ProjectId::from(uuid::Uuid::from_bytes(PROJECT)),
+            &Email::parse("eve@müller.de").unwrap(),
+        )
+        .await
+        .unwrap()
+        .expect("the pending invitation is found by its new canonical address");
+    assert_eq!(pending.email.as_str(), "eve@xn--mller-kva.de");
+    drop(store);
+    SqliteStore::open(&file.path).expect("opening again migrates nothing");
+    assert_eq!(recorded_versions(&file.path), all_versions());
+}
+
+#[test]
+fn version_2_refuses_users_that_become_one_identity() {
+    let file = VersionOne::new();
+    let unicode = file.user(1, "jörg@bücher.de");
+    let a_label = file.user(2, "jörg@xn--bcher-kva.de");
+    let fullwidth = file.user(3, "ａ@example.com");
+    let ascii = file.user(4, "a@example.com");
+    file.user(5, "someone@else.com");
+
+    let conflicts = file.refused();
+    assert!(conflicts.refused.is_empty());
+    assert_eq!(
+        conflicts.collisions,
+        vec![
+            EmailCollision::Users {
+                canonical: "a@example.com".into(),
+                users: vec![
+                    (fullwidth, "ａ@example.com".into()),
+                    (ascii, "a@example.com".into())
+                ],
+            },
+            EmailCollision::Users {
+                canonical: "jörg@bücher.de".into(),
+                users: vec![
+                    (unicode, "jörg@bücher.de".into()),
+                    (a_label, "jörg@xn--bcher-kva.de".into())
+                ],
+            },
+        ]
+    );
+    assert_eq!(
+        file.canonicals("users"),
+        [
+            "jörg@bücher.de",
+            "jörg@xn--bcher-kva.de",
+            "ａ@example.com",
+            "a@example.com",
+            "someone@else.com"
+        ],
+        "nothing was rewritten"
+    );
+    let message = conflicts.to_string();
+    assert!(message.contains(&unicode.to_string()), "{message}");
+    assert!(message.contains(&a_label.to_string()), "{message}");
+    assert!(message.contains("nothing was changed"), "{message}");
+
+    // Resolved as the README says (here: the duplicate accounts get distinct addresses), the
+    // file opens.
+    let conn = Connection::open(&file.path).unwrap();
+    conn.execute(
+        "UPDATE users SET email = 'joerg.old@bücher.de' WHERE id = ?1",
+        [[2u8; 16].as_slice()],
+    )
+    .unwrap();
+    conn.execute("DELETE FROM users WHERE id = ?1", [[3u8; 16].as_slice()])
+        .unwrap();
+    SqliteStore::open(&file.path).expect("opens once the conflicts are resolved");
+    assert_eq!(recorded_versions(&file.path), all_versions());
+}
+
+#[test]
+fn version_2_refuses_pending_invitations_of_one_project_that_become_one() {
+    let file = VersionOne::new();
+    let first = file.invitation(10, PROJECT, "x@ﬁle.com", "pending");
+    let second = file.invitation(11, PROJECT, "x@file.com", "pending");
+    // Other projects and closed invitations may share the address.
+    file.invitation(12, OTHER_PROJECT, "x@file.com", "pending");
+    file.invitation(13, PROJECT, "X@FILE.COM", "accepted");
+
+    let conflicts = file.refused();
+    assert_eq!(
+        conflicts.collisions,
+        vec![EmailCollision::PendingInvitations {
+            project: ProjectId::from(uuid::Uuid::from_bytes(PROJECT)),
+            canonical: "x@file.com".into(),
+            invitations: vec![(first, "x@ﬁle.com".into()), (second, "x@file.com".into())],
+        }]
+    );
+}
+
+#[test]
+fn version_2_refuses_stored_addresses_the_policy_now_refuses() {
+    let file = VersionOne::new();
+    file.user(1, "a\u{200b}@example.com");
+    file.invitation(10, PROJECT, "\u{202e}admin@example.com", "declined");
+    file.user(2, "fine@example.com");
+
+    let conflicts = file.refused();
+    assert!(conflicts.collisions.is_empty());
+    let refused: Vec<(&str, &str)> = conflicts
+        .refused
+        .iter()
+        .map(|r| (r.column, r.address.as_str()))
+        .collect();
+    assert_eq!(
+        refused,
+        [
+            ("users.email", "a\u{200b}@example.com"),
+            ("invitations.email", "\u{202e}admin@example.com"),
+        ]
+    );
+    assert!(conflicts.refused.iter().all(|r| r.reason.is_some()));
 }
