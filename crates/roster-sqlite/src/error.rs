@@ -41,6 +41,13 @@ pub enum SqliteError {
         #[source]
         source: rusqlite::Error,
     },
+    /// The thread that runs WAL checkpoints off the commit path could not be started.
+    #[error("cannot start the WAL checkpoint thread")]
+    Checkpointer {
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
     /// The file was written by a newer roster-sqlite, whose schema this one does not know.
     /// Nothing was changed; upgrade roster-sqlite to open it.
     #[error(

@@ -93,6 +93,7 @@
 
 #![forbid(unsafe_code)]
 
+mod checkpoint;
 mod codec;
 mod error;
 mod group;

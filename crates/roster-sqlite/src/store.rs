@@ -17,7 +17,7 @@ use rusqlite::{Connection, OpenFlags};
 use crate::error::SqliteError;
 use crate::options::{JournalMode, SqliteOptions};
 use crate::pool::Connections;
-use crate::{group, migrate, read};
+use crate::{checkpoint, group, migrate, read};
 
 /// Prepared statements kept per connection, least recently used dropped first: the 40-odd fixed
 /// ones and room for the column sets that updates name (see `update`; a dozen in practice).
@@ -88,6 +88,9 @@ impl SqliteStore {
         set_journal_mode(&writer, options.journal_mode)?;
         pragma(&writer, "synchronous", options.synchronous.as_str())?;
         migrate::migrate(&mut writer)?;
+        if options.journal_mode == JournalMode::Wal {
+            checkpoint::hand_off(&mut writer, path, &options)?;
+        }
         let readers = (0..options.readers)
             .map(|_| open_reader(path, &options))
             .collect::<Result<Vec<_>, _>>()?;
@@ -175,6 +178,16 @@ fn set_journal_mode(conn: &Connection, mode: JournalMode) -> Result<(), SqliteEr
 /// A connection that only reads (SQLite refuses writes on it), opened after the writer has
 /// migrated the schema.
 fn open_reader(path: &Path, options: &SqliteOptions) -> Result<Connection, SqliteError> {
+    let conn = open_connection(path, options)?;
+    pragma(&conn, "query_only", "ON")?;
+    Ok(conn)
+}
+
+/// Another connection to the file the writer opened and migrated, with every setting.
+pub(crate) fn open_connection(
+    path: &Path,
+    options: &SqliteOptions,
+) -> Result<Connection, SqliteError> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
         | OpenFlags::SQLITE_OPEN_NO_MUTEX
         | OpenFlags::SQLITE_OPEN_URI;
@@ -183,7 +196,6 @@ fn open_reader(path: &Path, options: &SqliteOptions) -> Result<Connection, Sqlit
         source,
     })?;
     configure(&conn, options)?;
-    pragma(&conn, "query_only", "ON")?;
     Ok(conn)
 }
 

@@ -151,3 +151,49 @@ async fn the_memory_path_opens_an_in_memory_store() {
         "clones share the database"
     );
 }
+
+/// Checkpoints run on a thread of the store's own rather than in commits, and the WAL is still
+/// copied into the database and started over: after writing about twenty times SQLite's
+/// automatic threshold of 1,000 pages, the WAL file stays within the 4,000 pages at which a
+/// commit finishes a checkpoint itself, and the database file holds the data.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_wal_stays_bounded_with_checkpoints_off_the_commit_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("roster.db");
+    let options = SqliteOptions::default().synchronous(Synchronous::Normal);
+    let store = SqliteStore::open_with(&path, options).unwrap();
+    let fx = Fixtures::default();
+    World::seed(&store, &fx, start()).await.unwrap();
+    // Each change adds a user with a long address and a password: about 80 MiB of WAL frames.
+    for _ in 0..6_000 {
+        let mut user = fx.registered_user(start());
+        let local = format!("{}{}", "x".repeat(32), user.id.to_string().replace('-', ""));
+        user.email = roster::Email::parse(&format!("{local}@example.com")).unwrap();
+        let change = Change {
+            users: vec![UserWrite::Insert {
+                user,
+                password: Some(fx.password()),
+            }],
+            ..Change::default()
+        };
+        store.apply(change).await.unwrap();
+    }
+    let wal = dir.path().join("roster.db-wal");
+    let mut wal_size = u64::MAX;
+    for _ in 0..200 {
+        wal_size = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+        if wal_size < 20 * 1024 * 1024 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let db_size = std::fs::metadata(&path).unwrap().len();
+    assert!(
+        wal_size < 20 * 1024 * 1024,
+        "the WAL was started over: {wal_size} bytes"
+    );
+    assert!(
+        db_size > 1024 * 1024,
+        "the database file holds the data: {db_size} bytes"
+    );
+}

@@ -70,8 +70,9 @@ impl DeliveryReport {
 impl Roster {
     /// Sends the notices of a committed change, up to
     /// [`DeliveryPolicy::concurrency`](crate::DeliveryPolicy::concurrency) at once. How each
-    /// went is recorded with the next command (or the next [`Roster::flush`], scheduled soon
-    /// after on a Tokio runtime), not in a commit of its own.
+    /// went is recorded by a flush scheduled soon after on a Tokio runtime, in one batch with
+    /// every other record of that moment (or, with no runtime, by the next command), never in
+    /// a foreground commit of its own.
     pub(crate) async fn send_after_commit(&self, queued: Vec<Queued>) -> DeliveryReport {
         let mut report = DeliveryReport::default();
         if queued.is_empty() {
@@ -96,6 +97,20 @@ impl Roster {
     /// Takes the delivery records waiting to be written.
     pub(crate) fn take_deliveries(&self) -> Vec<OutboxEntry> {
         std::mem::take(&mut *lock(&self.inner.deliveries))
+    }
+
+    /// The delivery records a command should carry: none while a flush is scheduled (it writes
+    /// them all in one batch, whose rows share pages, so each command's commit stays as small
+    /// as its own writes), all of them otherwise (no runtime to schedule one on).
+    pub(crate) fn riding_deliveries(&self) -> Vec<OutboxEntry> {
+        if self
+            .inner
+            .flush_scheduled
+            .load(std::sync::atomic::Ordering::Acquire)
+        {
+            return Vec::new();
+        }
+        self.take_deliveries()
     }
 
     /// Keeps delivery records to be written with the next command, and makes sure one comes.
@@ -153,7 +168,9 @@ impl Roster {
                 .to_std()
                 .unwrap_or_default();
             runtime.spawn(async move {
-                tokio::time::sleep(delay).await;
+                // Waited out on the blocking pool: a runtime built without timers would panic
+                // in `tokio::time::sleep`, and this must work on any runtime.
+                let _ = tokio::task::spawn_blocking(move || std::thread::sleep(delay)).await;
                 roster.inner.flush_scheduled.store(false, Ordering::Release);
                 if let Err(error) = roster.flush().await {
                     tracing::warn!(error = %error, "could not record delivery results");
@@ -692,6 +709,48 @@ pub(crate) mod tests {
         );
         assert_eq!(roster.deliver_pending().await.unwrap().total(), 0);
         assert_eq!(cutoffs.lock().unwrap().len(), 1);
+    }
+
+    /// On a runtime built without timers (where `tokio::time::sleep` panics), the records of a
+    /// send are still written soon after it, in a step of their own.
+    #[test]
+    fn records_are_flushed_on_a_runtime_without_timers() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let recorded = Arc::new(Mutex::new(Vec::new()));
+        let mut store = MockStore::new();
+        let kept = recorded.clone();
+        store.expect_transact().returning(move |step| {
+            kept.lock().unwrap().extend(step.deliveries.clone());
+            Ok(())
+        });
+        let delivery = DeliveryPolicy {
+            record_delay: Duration::milliseconds(1),
+            ..DeliveryPolicy::default()
+        };
+        let roster = roster_on(store, Arc::new(OverlapNotifier::default()), delivery);
+        let queued = entries(2)
+            .into_iter()
+            .map(|entry| Queued { entry, token: None })
+            .collect();
+        runtime.block_on(async {
+            assert_eq!(roster.send_after_commit(queued).await.delivered, 2);
+            for _ in 0..1000 {
+                if recorded.lock().unwrap().len() == 2 {
+                    break;
+                }
+                tokio::task::yield_now().await;
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+        });
+        let recorded = recorded.lock().unwrap();
+        assert_eq!(recorded.len(), 2, "both records were written");
+        assert!(
+            recorded
+                .iter()
+                .all(|e| e.status == DeliveryStatus::Delivered)
+        );
     }
 
     #[test]

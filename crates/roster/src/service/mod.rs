@@ -283,7 +283,7 @@ impl Roster {
     /// Runs one command in one trip to the store: the store reads what `read` names and calls
     /// `decide` on it inside its own isolation, then applies the plan's change; the plan's
     /// notices are sent once that has committed. Delivery records waiting to be written ride
-    /// along. A refusal from `decide` writes nothing of the command.
+    /// along when no flush is scheduled. A refusal from `decide` writes nothing of the command.
     pub(crate) async fn run<T, F>(&self, read: Read, decide: F) -> Result<T, RosterError>
     where
         T: Send + 'static,
@@ -306,7 +306,7 @@ impl Roster {
     {
         let verdict: Verdict<T> = Arc::default();
         let kept = verdict.clone();
-        let deliveries = self.take_deliveries();
+        let deliveries = self.riding_deliveries();
         let step = Step::new(read, move |snapshot| {
             let (change, outcome) = match decide(snapshot) {
                 // A plan that writes nothing leaves the versions it was decided on alone too.
