@@ -16,8 +16,16 @@
 //!   races (many tasks accepting one token; two Administrators demoting each other).
 
 pub mod fixtures;
+mod guarded;
+pub mod model;
 pub mod scenarios;
 pub mod store_cases;
+
+pub use guarded::Guarded;
+
+/// proptest, for the expansion of [`model_conformance!`].
+#[doc(hidden)]
+pub use proptest as __proptest;
 
 #[doc(hidden)]
 pub mod __private {

@@ -1,4 +1,4 @@
-//! The real service on an in-memory store, driven command by command beside the reference model,
+//! The real service on the store under test, driven command by command beside the reference model,
 //! with every invariant checked against the store after every step.
 
 use roster::StoreExt;
@@ -14,7 +14,7 @@ use roster::{
     InviteRequest, Limits, ManualClock, PasswordPolicy, ProjectId, Role, Roster, RosterConfig,
     RosterError, SeededRandom, Store, TokenHash, UserId,
 };
-use roster_memory::{Failure, InMemoryStore, RecordingNotifier};
+use roster_memory::{Failure, RecordingNotifier};
 
 use super::commands::{Actor, Address, Claimant, Command, NotifierMode, Pick, Row};
 use super::reference::{
@@ -117,11 +117,10 @@ pub struct World {
 
 impl World {
     /// An account administered by `ADMIN` with two projects, and the registered people.
-    pub async fn new(seed: u64) -> Checked<World> {
+    pub async fn new(store: Arc<dyn Store>, seed: u64) -> Checked<World> {
         let start: DateTime<Utc> = "2026-01-01T00:00:00Z".parse().or_fail("start")?;
         let clock = Arc::new(ManualClock::new(start));
         let notifier = RecordingNotifier::new();
-        let store: Arc<dyn Store> = Arc::new(InMemoryStore::new());
         let roster = Roster::builder(store.clone(), Arc::new(notifier.clone()))
             .clock(clock.clone())
             .random(Arc::new(SeededRandom::new(seed)))
