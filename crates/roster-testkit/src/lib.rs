@@ -18,6 +18,8 @@
 pub mod fixtures;
 mod guarded;
 pub mod model;
+#[cfg(test)]
+mod registry;
 pub mod scenarios;
 pub mod store_cases;
 
