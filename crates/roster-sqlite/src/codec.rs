@@ -263,10 +263,33 @@ pub(crate) fn audit_event(row: &Row<'_>) -> rusqlite::Result<AuditEvent> {
         at: instant(row, 1)?,
         actor: opt_id(row, 2)?,
         account: id(row, 3)?,
-        project: opt_id(row, 4)?,
+        project: event_project(row, 4)?,
         action,
     })
 }
+
+/// The project of an audit event: the empty BLOB stands for none (the column is part of the
+/// table's key, so it cannot be NULL).
+fn event_project(row: &Row<'_>, idx: usize) -> rusqlite::Result<Option<ProjectId>> {
+    let bytes: Vec<u8> = row.get(idx)?;
+    if bytes.is_empty() {
+        return Ok(None);
+    }
+    let bytes: [u8; 16] = bytes
+        .try_into()
+        .map_err(|bytes: Vec<u8>| corrupt(idx, Type::Blob, IdLength(bytes.len())))?;
+    Ok(Some(ProjectId::from(Uuid::from_bytes(bytes))))
+}
+
+/// The key column of an audit event's project (see `event_project`).
+pub(crate) fn event_project_key(project: Option<ProjectId>) -> Vec<u8> {
+    project.map(|project| project.key().to_vec()).unwrap_or_default()
+}
+
+/// A stored id of the wrong length.
+#[derive(Debug, thiserror::Error)]
+#[error("an id of {0} bytes, not 16")]
+struct IdLength(usize);
 
 fn kind(row: &Row<'_>, idx: usize) -> rusqlite::Result<NoticeKind> {
     let name: String = row.get(idx)?;

@@ -42,10 +42,16 @@ const MIGRATIONS: &[Migration] = &[
         sql: "",
         step: Some(email_migration::recanonicalize),
     },
+    Migration {
+        version: 3,
+        name: "leaner_writes",
+        sql: include_str!("../migrations/0003_leaner_writes.sql"),
+        step: None,
+    },
 ];
 
 /// The schema version this crate writes and reads.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 const CREATE_VERSION_TABLE: &str = "CREATE TABLE IF NOT EXISTS roster_schema (
     version     INTEGER NOT NULL PRIMARY KEY,

@@ -354,7 +354,7 @@ fn insert_audit_event(conn: &Connection, event: &AuditEvent) -> Result<()> {
             nanos(event.at)?,
             opt_key(event.actor),
             event.account.key(),
-            opt_key(event.project),
+            codec::event_project_key(event.project),
             codec::action_json(&event.action)?,
         ))
         .map_err(|error| unique_is_taken(error, Entity::AuditEvent))?;
