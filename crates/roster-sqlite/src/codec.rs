@@ -283,7 +283,9 @@ fn event_project(row: &Row<'_>, idx: usize) -> rusqlite::Result<Option<ProjectId
 
 /// The key column of an audit event's project (see `event_project`).
 pub(crate) fn event_project_key(project: Option<ProjectId>) -> Vec<u8> {
-    project.map(|project| project.key().to_vec()).unwrap_or_default()
+    project
+        .map(|project| project.key().to_vec())
+        .unwrap_or_default()
 }
 
 /// A stored id of the wrong length.
