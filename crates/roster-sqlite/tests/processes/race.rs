@@ -93,7 +93,11 @@ fn race(invitee: Invitee) {
                 ("ROSTER_GO", go.display().to_string()),
                 ("ROSTER_TOKEN", scene.token.expose_secret()),
                 ("ROSTER_INVITEE", invitee.name().to_owned()),
-                ("ROSTER_USER", scene.invitee.to_string()),
+                // A new person has no user yet: the racers accept as new users, never by id.
+                (
+                    "ROSTER_USER",
+                    scene.invitee.unwrap_or(scene.owner).to_string(),
+                ),
                 ("ROSTER_INDEX", index.to_string()),
             ]
         })
@@ -162,7 +166,8 @@ struct Scene {
     owner: UserId,
     project: Project,
     invitation: InvitationId,
-    invitee: UserId,
+    /// The invitee's user before the race: the registered one, or none (the winner makes it).
+    invitee: Option<UserId>,
     token: InvitationToken,
 }
 
@@ -188,14 +193,14 @@ impl Scene {
         let invitee = store
             .user_by_email(&Email::parse(INVITEE).unwrap())
             .await
-            .unwrap()
             .unwrap();
+        assert_eq!(invitee.is_some(), kind == Invitee::Registered);
         Scene {
             kind,
             owner: owner.id,
             project: store.project(project.id).await.unwrap().unwrap(),
             invitation: invitation.id,
-            invitee: invitee.id,
+            invitee: invitee.map(|user| user.id),
             token,
         }
     }
@@ -203,6 +208,18 @@ impl Scene {
     /// The file after the race, read by a fresh store: one acceptance and nothing else.
     async fn check(&self, path: &Path, winner: &str, loser: &str) {
         let store: Arc<dyn Store> = Arc::new(SqliteStore::open(path).unwrap());
+        let invitee = store
+            .user_by_email(&Email::parse(INVITEE).unwrap())
+            .await
+            .unwrap()
+            .expect("the winner's acceptance made the invitee a user")
+            .id;
+        if let Some(before) = self.invitee {
+            assert_eq!(
+                invitee, before,
+                "the registered invitee is the one who joined"
+            );
+        }
         let project = self.project.id;
         let invitation = store.invitation(self.invitation).await.unwrap().unwrap();
         assert_eq!(invitation.state, InvitationState::Accepted);
@@ -216,7 +233,7 @@ impl Scene {
         let members = store.members(project, None, 100).await.unwrap();
         let theirs: Vec<_> = members
             .iter()
-            .filter(|member| member.user.id == self.invitee)
+            .filter(|member| member.user.id == invitee)
             .collect();
         assert_eq!(theirs.len(), 1, "{members:?}");
         assert_eq!(members.len(), 2, "the owner and the invitee: {members:?}");
@@ -232,7 +249,7 @@ impl Scene {
                 _ => None,
             })
             .collect();
-        assert_eq!(acceptances, vec![self.invitee]);
+        assert_eq!(acceptances, vec![invitee]);
 
         // The password that counts is the winner's: no loser's write slipped in after it.
         let (winner, loser) = match self.kind {
@@ -241,7 +258,7 @@ impl Scene {
         };
         let roster = parent_service(store, Arc::new(RecordingNotifier::new()));
         let signed_in = roster.authenticate(INVITEE, winner).await.unwrap();
-        assert_eq!(signed_in.user.id, self.invitee);
+        assert_eq!(signed_in.user.id, invitee);
         assert!(matches!(
             roster.authenticate(INVITEE, loser).await,
             Err(RosterError::InvalidCredentials)

@@ -114,7 +114,7 @@ pub enum How {
 /// What the model knows of a person of the pool.
 #[derive(Debug, Clone, Default)]
 pub struct Person {
-    /// A user record exists (registered, or created by a first invitation).
+    /// A user record exists (registered: an invitation alone makes none).
     pub exists: bool,
     /// The user has a password.
     pub registered: bool,
@@ -422,7 +422,6 @@ impl Model {
                     self.invitations[stale].state = InvitationState::Expired;
                     events.push("InvitationExpired");
                 }
-                self.people[person].exists = true;
                 self.invitations.push(InvitationModel {
                     id: None,
                     project,
@@ -483,6 +482,10 @@ impl Model {
             How::ExistingUser { claimant } if claimant != person => {
                 return Err(Refusal::Forbidden(Denial::NotTheInvitee));
             }
+            // An address only invited has no user record, so no user id is its invitee's.
+            How::ExistingUser { .. } if !self.people[person].exists => {
+                return Err(Refusal::Forbidden(Denial::NotTheInvitee));
+            }
             How::ExistingUser { .. } if !registered => return Err(Refusal::NotRegistered),
             How::NewUser { .. } if registered => return Err(Refusal::AlreadyRegistered),
             _ => {}
@@ -491,6 +494,7 @@ impl Model {
             return Err(Refusal::AlreadyMember);
         }
         self.invitations[index].state = InvitationState::Accepted;
+        self.people[person].exists = true;
         self.people[person].registered = true;
         self.projects[project].members.insert(person, role);
         self.commit(project, &["InvitationAccepted"]);

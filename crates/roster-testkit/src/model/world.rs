@@ -456,7 +456,9 @@ impl World {
         self.spent.push(token);
         let invitation = &self.model.invitations[index];
         let project = self.projects[invitation.project];
-        prop_assert_eq!(Some(accepted.user.id), self.ids[invitation.person]);
+        // A new person's user is made by the acceptance itself.
+        let known = *self.ids[invitation.person].get_or_insert(accepted.user.id);
+        prop_assert_eq!(accepted.user.id, known);
         prop_assert!(
             accepted.user.registered_at.is_some(),
             "accepted but not registered"

@@ -210,6 +210,13 @@ impl World {
             .expect("store reads")
     }
 
+    /// Whether `address` belongs to a registered user (an invitation alone makes no user).
+    pub(crate) async fn is_registered(&self, address: &str) -> bool {
+        self.user(address)
+            .await
+            .is_some_and(|user| user.is_registered())
+    }
+
     pub(crate) async fn invitation(&self, invitation: &Invitation) -> Invitation {
         self.store
             .invitation(invitation.id)

@@ -15,11 +15,10 @@ use crate::policy;
 use crate::role::Role;
 use crate::store::{
     Change, Entity, Expectation, InvitationWrite, InviteContext, InviteQuery, Invitee, Read,
-    Snapshot, StoreError, UserWrite,
+    Snapshot, StoreError,
 };
 use crate::token::InvitationToken;
 use crate::user::User;
-use crate::version::Version;
 
 /// One row of an [`invite`](Roster::invite) call: an address as typed, the role to offer and,
 /// optionally, the invitee's language.
@@ -425,18 +424,9 @@ impl Roster {
                         },
                     ));
                 }
-                if user.is_none() {
-                    change.users.push(UserWrite::Insert {
-                        user: User {
-                            id: UserId::generate(now, self.random()),
-                            email: email.clone(),
-                            registered_at: None,
-                            created_at: now,
-                            version: Version::INITIAL,
-                        },
-                        password: None,
-                    });
-                }
+                // An address with no user yet gets none: the invitation carries the address, and
+                // the user is made when the invitee accepts or signs up (one row fewer per
+                // invitation).
                 let invitation = Invitation {
                     id: InvitationId::generate(now, self.random()),
                     project: scope.project.id,
@@ -574,6 +564,7 @@ mod tests {
     use crate::random::SeededRandom;
     use crate::service::tests::roster_on;
     use crate::store::{InviteContext, MockStore, ProjectContext};
+    use crate::version::Version;
 
     /// A store whose `invite_context` answers a project administered by `admin` with
     /// `invitees` and `sent` whatever it was asked.
