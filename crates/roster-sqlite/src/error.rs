@@ -41,6 +41,13 @@ pub enum SqliteError {
         #[source]
         source: rusqlite::Error,
     },
+    /// The file is a SQLite database of something else (it has tables, but no roster schema).
+    /// Nothing was changed.
+    #[error("{path:?} is a SQLite database, but not roster's: it has tables and no roster schema")]
+    NotRoster {
+        /// The path given.
+        path: PathBuf,
+    },
     /// The thread that runs WAL checkpoints off the commit path could not be started.
     #[error("cannot start the WAL checkpoint thread")]
     Checkpointer {

@@ -59,6 +59,46 @@ const CREATE_VERSION_TABLE: &str = "CREATE TABLE IF NOT EXISTS roster_schema (
     applied_at  INTEGER NOT NULL
 )";
 
+/// Refuses, reading only, a file this crate must not touch: another program's database (tables,
+/// but no roster schema), or one written by a newer roster-sqlite. Runs before any setting that
+/// writes (switching to WAL rewrites the header), so a refused file keeps every byte.
+pub(crate) fn inspect(conn: &Connection, path: &std::path::Path) -> Result<(), SqliteError> {
+    let failed = |source| SqliteError::Migrate {
+        version: SCHEMA_VERSION,
+        source,
+    };
+    let tables: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM sqlite_schema WHERE type = 'table'",
+            [],
+            |row| row.get(0),
+        )
+        .map_err(failed)?;
+    if tables == 0 {
+        return Ok(());
+    }
+    let ours: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'roster_schema'",
+            [],
+            |row| row.get(0),
+        )
+        .map_err(failed)?;
+    if ours == 0 {
+        return Err(SqliteError::NotRoster {
+            path: path.to_owned(),
+        });
+    }
+    let found = recorded_version(conn).map_err(failed)?;
+    if found > SCHEMA_VERSION {
+        return Err(SqliteError::SchemaTooNew {
+            found,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    Ok(())
+}
+
 /// Brings the schema of `conn`'s database to [`SCHEMA_VERSION`].
 pub(crate) fn migrate(conn: &mut Connection) -> Result<(), SqliteError> {
     let failed = |version| move |source| SqliteError::Migrate { version, source };

@@ -85,6 +85,7 @@ impl SqliteStore {
                 row.get::<_, i64>(0)
             })
             .map_err(opened)?;
+        migrate::inspect(&writer, path)?;
         set_journal_mode(&writer, options.journal_mode)?;
         pragma(&writer, "synchronous", options.synchronous.as_str())?;
         migrate::migrate(&mut writer)?;

@@ -446,3 +446,77 @@ fn version_2_refuses_stored_addresses_the_policy_now_refuses() {
     );
     assert!(conflicts.refused.iter().all(|r| r.reason.is_some()));
 }
+
+/// Every file in `dir`, with its bytes: what a refused open must leave exactly as it was.
+fn files_in(dir: &Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| {
+            let path = entry.unwrap().path();
+            let bytes = std::fs::read(&path).unwrap();
+            (path, bytes)
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+/// A file in rollback-journal mode (as another program might leave it) with a newer roster schema
+/// is refused without a byte changing: the version is checked before any setting that writes
+/// (switching to WAL rewrites the header).
+#[test]
+fn a_newer_schema_is_refused_without_a_byte_changing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("future.db");
+    {
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "PRAGMA journal_mode = DELETE;
+             CREATE TABLE roster_schema (
+                 version INTEGER NOT NULL PRIMARY KEY, name TEXT NOT NULL,
+                 applied_at INTEGER NOT NULL);",
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO roster_schema VALUES (?1, 'future', 0)",
+            [SCHEMA_VERSION + 1],
+        )
+        .unwrap();
+    }
+    let before = files_in(dir.path());
+    assert!(matches!(
+        SqliteStore::open(&path),
+        Err(SqliteError::SchemaTooNew { .. })
+    ));
+    assert_eq!(
+        files_in(dir.path()),
+        before,
+        "the refused file is untouched"
+    );
+}
+
+/// A SQLite file that is not roster's (tables, but no roster schema) is refused with a typed
+/// error, without a byte changing.
+#[test]
+fn a_foreign_database_is_refused_without_a_byte_changing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("notes.db");
+    {
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);
+             INSERT INTO notes (body) VALUES ('keep me');",
+        )
+        .unwrap();
+    }
+    let before = files_in(dir.path());
+    match SqliteStore::open(&path) {
+        Err(SqliteError::NotRoster { path: refused }) => assert_eq!(refused, path),
+        other => panic!("expected NotRoster, got {other:?}"),
+    }
+    assert_eq!(
+        files_in(dir.path()),
+        before,
+        "the refused file is untouched"
+    );
+}
