@@ -71,3 +71,45 @@ impl<C: Clock + ?Sized> Clock for std::sync::Arc<C> {
         (**self).now()
     }
 }
+
+/// `at + by`, or the latest instant `chrono` can hold if that is past it: configured durations
+/// and injected clocks may be anything their types allow, and no command may panic on them.
+pub(crate) fn later(at: DateTime<Utc>, by: chrono::TimeDelta) -> DateTime<Utc> {
+    at.checked_add_signed(by)
+        .unwrap_or(if by < chrono::TimeDelta::zero() {
+            DateTime::<Utc>::MIN_UTC
+        } else {
+            DateTime::<Utc>::MAX_UTC
+        })
+}
+
+/// `at - by`, saturating as [`later`] does.
+pub(crate) fn earlier(at: DateTime<Utc>, by: chrono::TimeDelta) -> DateTime<Utc> {
+    at.checked_sub_signed(by)
+        .unwrap_or(if by < chrono::TimeDelta::zero() {
+            DateTime::<Utc>::MAX_UTC
+        } else {
+            DateTime::<Utc>::MIN_UTC
+        })
+}
+
+#[cfg(test)]
+mod saturating_tests {
+    use chrono::{DateTime, TimeDelta, Utc};
+
+    use super::{earlier, later};
+
+    #[test]
+    fn times_saturate_instead_of_overflowing() {
+        let now: DateTime<Utc> = "2026-01-01T00:00:00Z".parse().unwrap();
+        assert_eq!(later(now, TimeDelta::hours(1)), now + TimeDelta::hours(1));
+        assert_eq!(later(now, TimeDelta::MAX), DateTime::<Utc>::MAX_UTC);
+        assert_eq!(later(now, TimeDelta::MIN), DateTime::<Utc>::MIN_UTC);
+        assert_eq!(earlier(now, TimeDelta::hours(1)), now - TimeDelta::hours(1));
+        assert_eq!(
+            earlier(DateTime::<Utc>::MIN_UTC, TimeDelta::hours(24)),
+            DateTime::<Utc>::MIN_UTC
+        );
+        assert_eq!(earlier(now, TimeDelta::MIN), DateTime::<Utc>::MAX_UTC);
+    }
+}

@@ -19,6 +19,7 @@ use futures_util::stream::{self, StreamExt};
 use serde::{Deserialize, Serialize};
 
 use super::{Plan, ProjectScope, Queued, Roster, lock, wrong_snapshot};
+use crate::clock::later;
 use crate::error::RosterError;
 use crate::id::{NoticeId, UserId};
 use crate::invitation::InvitationState;
@@ -193,7 +194,7 @@ impl Roster {
             notice,
             status: DeliveryStatus::Queued,
             attempts: 1,
-            next_attempt_at: now + self.config().delivery.lease,
+            next_attempt_at: later(now, self.config().delivery.lease),
             last_error: None,
             created_at: now,
             finished_at: None,
@@ -239,7 +240,7 @@ impl Roster {
             entry.finished_at = Some(now);
         } else {
             entry.status = DeliveryStatus::Queued;
-            entry.next_attempt_at = now + self.backoff(entry.attempts);
+            entry.next_attempt_at = later(now, self.backoff(entry.attempts));
         }
     }
 
@@ -258,7 +259,9 @@ impl Roster {
         let fraction = f64::from(u32::from_le_bytes(bytes)) / f64::from(u32::MAX);
         let half = full / 2;
         let jitter_ms = (half.num_milliseconds() as f64 * fraction) as i64;
-        half + Duration::milliseconds(jitter_ms)
+        Duration::try_milliseconds(jitter_ms)
+            .and_then(|jitter| half.checked_add(&jitter))
+            .unwrap_or(full)
     }
 
     /// Delivers notices that are due (queued after a failure, or left behind by a process that
@@ -402,7 +405,7 @@ impl Roster {
             token = Some(fresh);
         }
         entry.attempts += 1;
-        entry.next_attempt_at = now + self.config().delivery.lease;
+        entry.next_attempt_at = later(now, self.config().delivery.lease);
         change.outbox.push(OutboxWrite::Update(entry.clone()));
         Ok(Plan::new(
             change,

@@ -6,6 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::{Plan, ProjectScope, Queued, Roster};
 use crate::audit::AuditAction;
+use crate::clock::{earlier, later};
 use crate::email::{Email, EmailError};
 use crate::error::{LimitKind, RosterError};
 use crate::id::{InvitationId, ProjectId, UserId};
@@ -376,7 +377,7 @@ impl Roster {
         }
 
         let token = InvitationToken::generate(self.random());
-        let expires_at = now + self.config().limits.invitation_lifetime;
+        let expires_at = later(now, self.config().limits.invitation_lifetime);
         let notice_kind = notice_kind(user.as_ref());
         let refreshed = live.is_some();
         let invitation = match existing {
@@ -502,7 +503,7 @@ struct InviteDraft<'a> {
 
 /// Where the rolling 24 hours of the per-inviter limit begin.
 pub(crate) fn sending_window_start(now: DateTime<Utc>) -> DateTime<Utc> {
-    now - Duration::hours(24)
+    earlier(now, Duration::hours(24))
 }
 
 /// Whether sending `invitation` again costs `inviter` nothing: they sent it within the window.

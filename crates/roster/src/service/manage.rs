@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use super::invite::{already_counted, notice_for, notice_kind, sending_window_start};
 use super::{Plan, ProjectScope, Roster};
 use crate::audit::AuditAction;
+use crate::clock::later;
 use crate::error::{LimitKind, RosterError};
 use crate::id::{InvitationId, ProjectId, UserId};
 use crate::invitation::{Invitation, InvitationState};
@@ -85,7 +86,7 @@ impl Roster {
         invitation.token_hash = token.hash();
         invitation.invited_by = actor;
         invitation.sent_at = now;
-        invitation.expires_at = now + self.config().limits.invitation_lifetime;
+        invitation.expires_at = later(now, self.config().limits.invitation_lifetime);
         invitation.sends += 1;
         let kind = notice_kind(invitee.as_ref());
         change

@@ -1,0 +1,88 @@
+//! Configurations and clocks at the edges of what their types allow: no command panics. Times
+//! that would overflow saturate at the latest (or earliest) instant `chrono` can hold.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use roster::{
+    DeliveryPolicy, InviteRequest, Limits, ManualClock, PasswordPolicy, Role, Roster, RosterConfig,
+    RosterError,
+};
+use roster_memory::{InMemoryStore, RecordingNotifier};
+
+fn roster(clock: DateTime<Utc>, config: RosterConfig) -> Roster {
+    Roster::builder(
+        Arc::new(InMemoryStore::new()),
+        Arc::new(RecordingNotifier::new()),
+    )
+    .clock(Arc::new(ManualClock::new(clock)))
+    .config(RosterConfig {
+        passwords: PasswordPolicy::insecure_fast_for_tests(),
+        ..config
+    })
+    .build()
+}
+
+/// Registers an administrator with a project, invites one address, resends it and runs a
+/// delivery pass: every time a command computes.
+async fn every_computed_time(roster: &Roster) {
+    let admin = roster
+        .register("admin@example.com", "a fine password")
+        .await
+        .unwrap();
+    let account = roster.create_account(admin.id, "Acme").await.unwrap();
+    let project = roster
+        .create_project(admin.id, account.id, "Rockets")
+        .await
+        .unwrap();
+    let rows = [InviteRequest::new("ann@example.com", Role::User)];
+    let report = roster.invite(admin.id, project.id, &rows).await.unwrap();
+    let invitation = match &report.rows[0].outcome {
+        roster::InviteOutcome::Invited { invitation, .. } => invitation.id,
+        other => panic!("not invited: {other:?}"),
+    };
+    // At the end of time an invitation expires as it is made (its expiry saturates at "now"):
+    // a typed refusal, never a panic (which a store would answer as a backend error).
+    match roster.resend(admin.id, invitation).await {
+        Ok(_) | Err(RosterError::InvitationClosed { .. }) => {}
+        Err(other) => panic!("resend: {other:?}"),
+    }
+    roster.deliver_due().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_longest_invitation_lifetime_and_lease_do_not_panic() {
+    let config = RosterConfig {
+        limits: Limits {
+            invitation_lifetime: TimeDelta::MAX,
+            invitations_per_inviter_per_day: Some(5),
+            ..Limits::default()
+        },
+        delivery: DeliveryPolicy {
+            lease: TimeDelta::MAX,
+            initial_backoff: TimeDelta::MAX,
+            max_backoff: TimeDelta::MAX,
+            ..DeliveryPolicy::default()
+        },
+        ..RosterConfig::default()
+    };
+    every_computed_time(&roster(Utc::now(), config)).await;
+}
+
+#[tokio::test]
+async fn a_clock_at_the_latest_instant_does_not_panic() {
+    let config = RosterConfig {
+        limits: Limits::portal(),
+        ..RosterConfig::default()
+    };
+    every_computed_time(&roster(DateTime::<Utc>::MAX_UTC, config)).await;
+}
+
+#[tokio::test]
+async fn a_clock_at_the_earliest_instant_does_not_panic() {
+    let config = RosterConfig {
+        limits: Limits::portal(),
+        ..RosterConfig::default()
+    };
+    every_computed_time(&roster(DateTime::<Utc>::MIN_UTC, config)).await;
+}
