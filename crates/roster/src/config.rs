@@ -30,9 +30,12 @@ impl Default for Limits {
 }
 
 impl Limits {
-    /// The limits of the cloud portal roster follows: 5 invitations per inviter per day.
+    /// The limits of the cloud portal roster follows: invitation links that work for 24 hours,
+    /// and 5 invitations per inviter per rolling 24 hours; no cap on a project's pending
+    /// invitations, and the default of 10,000 rows per call.
     pub fn portal() -> Self {
         Limits {
+            invitation_lifetime: chrono::Duration::hours(24),
             invitations_per_inviter_per_day: Some(5),
             ..Limits::default()
         }

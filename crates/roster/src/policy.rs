@@ -35,6 +35,22 @@ pub(crate) fn require_pending(
     }
 }
 
+/// An invitation can be sent again while nothing has closed it: pending, or expired in effect
+/// only (its stored state still `Pending`): resending an expired link is how an Administrator
+/// renews it. One closed for good (accepted, declined, revoked, or expired and replaced by a
+/// newer invitation) stays closed.
+pub(crate) fn require_resendable(
+    invitation: &Invitation,
+    now: DateTime<Utc>,
+) -> Result<(), RosterError> {
+    match invitation.state {
+        InvitationState::Pending => Ok(()),
+        _ => Err(RosterError::InvitationClosed {
+            state: invitation.effective_state(now),
+        }),
+    }
+}
+
 /// The actor must be allowed to manage people in the project.
 pub(crate) fn require_manager(role: Option<Role>) -> Result<Role, RosterError> {
     match role {

@@ -513,6 +513,12 @@ impl Model {
     /// The checks resend and revoke share: a manager who may grant the invitation's role, on a
     /// pending invitation.
     fn manage_pending(&self, actor: usize, index: usize) -> Result<(), Refusal> {
+        self.manage(actor, index, false)
+    }
+
+    /// The actor may manage the invitation's project and grant its role, and the invitation is
+    /// pending (or, when `renewing`, expired without having been closed: stored `Pending`).
+    fn manage(&self, actor: usize, index: usize, renewing: bool) -> Result<(), Refusal> {
         let inv = &self.invitations[index];
         let actor_role = self.manager_role(actor, inv.project)?;
         if !actor_role.may_grant(inv.role) {
@@ -520,13 +526,14 @@ impl Model {
         }
         match inv.effective_state(self.now) {
             InvitationState::Pending => Ok(()),
+            _ if renewing && inv.state == InvitationState::Pending => Ok(()),
             state => Err(Refusal::Closed(state)),
         }
     }
 
     /// `resend`.
     pub fn resend(&mut self, actor: usize, index: usize) -> Result<(), Refusal> {
-        self.manage_pending(actor, index)?;
+        self.manage(actor, index, true)?;
         let inv = &self.invitations[index];
         let counted = inv.invited_by == actor && inv.sent_at >= self.window_start();
         if !counted && self.sent_by(actor) >= u64::from(PER_INVITER_PER_DAY) {

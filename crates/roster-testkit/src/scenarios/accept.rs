@@ -289,7 +289,8 @@ pub async fn a_revoked_invitation_stays_closed(store: Arc<dyn Store>) {
 }
 
 /// With the default lifetime a link works for just under 7 days; from then on it answers
-/// `InvitationClosed { Expired }` and changes nothing.
+/// `InvitationClosed { Expired }` and changes nothing (an Administrator renews it by resending:
+/// see `resending_an_expired_invitation_renews_it`).
 pub async fn an_invitation_expires_after_seven_days(store: Arc<dyn Store>) {
     let world = World::new(store);
     let (admin, project) = world.admin_with_project().await;
@@ -321,14 +322,9 @@ pub async fn an_invitation_expires_after_seven_days(store: Arc<dyn Store>) {
             state: InvitationState::Expired
         }
     );
-    assert_err!(
-        world.roster.resend(admin.id, invitation.id).await,
-        RosterError::InvitationClosed {
-            state: InvitationState::Expired
-        }
-    );
     assert_eq!(world.snapshot(project.id).await, before);
     assert_eq!(world.members(project.id).await.len(), 1);
+    let _ = invitation;
 }
 
 /// `Limits::invitation_lifetime` sets how long a link works.

@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use chrono::Duration;
 use roster::{
-    Denial, InvitationState, InviteRequest, NoticeKind, PageRequest, Role, RosterError, Store, User,
+    Denial, InvitationState, InviteRequest, Limits, NoticeKind, PageRequest, Role, RosterError,
+    Store, User,
 };
 
 use super::harness::{World, email, new_user};
@@ -496,4 +497,53 @@ pub async fn managing_requires_an_existing_membership(store: Arc<dyn Store>) {
         .unwrap();
     assert_eq!(same.role, Role::User);
     assert_eq!(world.snapshot(project.id).await, before);
+}
+
+/// "Resend invite" on an expired link renews it, as in the portal: a new token (the old one
+/// stays dead), a new expiry from now, one more send, the invitee told again, and it counts
+/// against the resender's daily budget. An expired invitation that a newer one replaced stays
+/// closed.
+pub async fn resending_an_expired_invitation_renews_it(store: Arc<dyn Store>) {
+    let world = World::with_limits(store, Limits::portal());
+    let (admin, project) = world.admin_with_project().await;
+    let (invitation, old_token) = world
+        .send(admin.id, project.id, "ann@example.com", Role::User)
+        .await;
+    assert_eq!(invitation.expires_at, world.now() + Duration::hours(24));
+    world.advance(Duration::hours(25));
+    assert_eq!(
+        world.roster.preview(&old_token).await.unwrap().state,
+        InvitationState::Expired
+    );
+    let resent = world.roster.resend(admin.id, invitation.id).await.unwrap();
+    assert_eq!(resent.invitation.sends, 2);
+    assert_eq!(
+        resent.invitation.expires_at,
+        world.now() + Duration::hours(24)
+    );
+    assert_eq!(
+        world.roster.preview(&resent.token).await.unwrap().state,
+        InvitationState::Pending
+    );
+    assert!(!world.opens(&old_token).await, "the old link stays dead");
+    world
+        .roster
+        .accept(&resent.token, new_user())
+        .await
+        .expect("the renewed link works");
+
+    // Replaced by a newer invitation after expiring: closed for good.
+    let (bob, _) = world
+        .send(admin.id, project.id, "bob@example.com", Role::User)
+        .await;
+    world.advance(Duration::hours(25));
+    world
+        .send(admin.id, project.id, "bob@example.com", Role::User)
+        .await;
+    assert_err!(
+        world.roster.resend(admin.id, bob.id).await,
+        RosterError::InvitationClosed {
+            state: InvitationState::Expired
+        }
+    );
 }

@@ -60,6 +60,7 @@ macro_rules! __scenario_cases {
             nobody_grants_a_role_above_their_own,
             members_who_outrank_the_actor_are_out_of_reach,
             resend_rotates_the_token_and_extends_the_expiry,
+            resending_an_expired_invitation_renews_it,
             revoke_closes_the_invitation_and_tells_the_invitee,
             the_last_administrator_stays,
             one_of_two_administrators_may_step_down,

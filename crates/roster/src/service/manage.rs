@@ -30,9 +30,10 @@ pub struct Resent {
 }
 
 impl Roster {
-    /// Sends a pending invitation again: new token (the old link stops working), new expiry, and
-    /// the resender becomes its inviter. Counts against the resender's daily limit unless they
-    /// already sent it within the window.
+    /// Sends an invitation again: new token (the old link stops working), new expiry, and the
+    /// resender becomes its inviter. An invitation that expired (and was not replaced by a newer
+    /// one) is renewed this way, as "Resend invite" does in the portal. Counts against the
+    /// resender's daily limit unless they already sent it within the window.
     ///
     /// Errors: [`RosterError::NotFound`], [`RosterError::Forbidden`],
     /// [`RosterError::RoleNotAllowed`], [`RosterError::InvitationClosed`],
@@ -70,7 +71,8 @@ impl Roster {
         else {
             return Err(super::wrong_snapshot());
         };
-        let (mut invitation, scope, invitee) = pending_for_manager(context, actor, now)?;
+        let (mut invitation, scope, invitee) =
+            for_manager(context, actor, now, policy::require_resendable)?;
         let inviter = scope.actor_user()?;
         let mut change = Change::on_project(scope.project.id, scope.project.version);
         let window_start = sending_window_start(now);
@@ -133,7 +135,8 @@ impl Roster {
                 let Snapshot::Invitation { context, .. } = snapshot else {
                     return Err(super::wrong_snapshot());
                 };
-                let (mut invitation, scope, _) = pending_for_manager(context, actor, now)?;
+                let (mut invitation, scope, _) =
+                    for_manager(context, actor, now, policy::require_pending)?;
                 let inviter = scope.actor_user()?;
                 let mut change = Change::on_project(scope.project.id, scope.project.version);
                 invitation.state = InvitationState::Revoked;
@@ -303,18 +306,20 @@ fn target(
     ))
 }
 
-/// A pending invitation that `actor` may act on (manage the project, grant its role), with its
-/// project scope (whose actor is known to exist) and the invitee, if a user.
-fn pending_for_manager(
+/// An invitation that `actor` may act on (manage the project, grant its role) and that `open`
+/// allows acting on now, with its project scope (whose actor is known to exist) and the
+/// invitee, if a user.
+fn for_manager(
     context: Option<InvitationContext>,
     actor: UserId,
     now: DateTime<Utc>,
+    open: fn(&Invitation, DateTime<Utc>) -> Result<(), RosterError>,
 ) -> Result<(Invitation, ProjectScope, Option<User>), RosterError> {
     let context = context.ok_or(RosterError::NotFound(Entity::Invitation))?;
     let scope = ProjectScope::new(context.project, Some(actor));
     let actor_role = policy::require_manager(scope.actor_role)?;
     policy::require_grantable(actor_role, context.invitation.role)?;
-    policy::require_pending(&context.invitation, now)?;
+    open(&context.invitation, now)?;
     scope.actor_user()?;
     Ok((context.invitation, scope, context.invitee))
 }
