@@ -423,3 +423,43 @@ pub async fn an_invitee_who_registers_meanwhile_accepts_as_existing_user(store: 
         Some(Role::User)
     );
 }
+
+/// A row's language must be a BCP 47 tag of at most 35 characters: a 10 MB string, NUL, CR/LF or
+/// markup is refused with its own outcome and stores nothing, while `PT-br` is stored (and
+/// copied onto its notice) as the canonical `pt-BR`.
+pub async fn only_language_tags_are_stored(store: Arc<dyn Store>) {
+    let world = World::new(store);
+    let (admin, project) = world.admin_with_project().await;
+    let hostile = [
+        "x".repeat(10 * 1024 * 1024),
+        "de\0".to_owned(),
+        "de\r\nBcc: x@example.com".to_owned(),
+        "<b>de</b>".to_owned(),
+        String::new(),
+    ];
+    let mut rows: Vec<InviteRequest> = hostile
+        .iter()
+        .enumerate()
+        .map(|(i, tag)| InviteRequest::new(format!("h{i}@example.com"), Role::User).language(tag))
+        .collect();
+    rows.push(InviteRequest::new("ann@example.com", Role::User).language("PT-br"));
+    let report = world
+        .roster
+        .invite(admin.id, project.id, &rows)
+        .await
+        .unwrap();
+    for row in &report.rows[..hostile.len()] {
+        assert_eq!(row.outcome, InviteOutcome::InvalidLanguage, "{}", row.email);
+    }
+    let (invitation, _) = sent(report.rows[hostile.len()].outcome.clone());
+    assert_eq!(invitation.language.as_deref(), Some("pt-BR"));
+    let stored = world.invitations(project.id, None).await;
+    assert_eq!(stored.len(), 1, "only the valid row is stored");
+    assert_eq!(stored[0].language.as_deref(), Some("pt-BR"));
+    let message = world
+        .notifier
+        .messages()
+        .pop()
+        .expect("the valid row's notice");
+    assert_eq!(message.notice.language.as_deref(), Some("pt-BR"));
+}

@@ -41,6 +41,7 @@ macro_rules! __scenario_cases {
             inviting_again_refreshes_the_pending_invitation,
             reinviting_after_expiry_creates_a_new_invitation,
             an_invitee_who_registers_meanwhile_accepts_as_existing_user,
+            only_language_tags_are_stored,
             // accept
             a_new_user_accepts_with_a_password,
             an_existing_user_accepts_and_gains_the_account,

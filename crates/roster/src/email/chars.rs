@@ -19,7 +19,7 @@ pub(super) enum Unsafe {
 }
 
 /// The general category of `c`.
-pub(super) fn category(c: char) -> GeneralCategory {
+pub(crate) fn category(c: char) -> GeneralCategory {
     CodePointMapData::<GeneralCategory>::new().get(c)
 }
 

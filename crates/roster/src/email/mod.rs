@@ -8,7 +8,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-mod chars;
+pub(crate) mod chars;
 mod domain;
 mod error;
 mod idna2008;

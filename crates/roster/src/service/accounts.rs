@@ -47,6 +47,21 @@ pub(crate) fn check_name(field: &'static str, name: &str) -> Result<String, Rost
             reason: "must not contain control characters",
         });
     }
+    // Names go into emails and pages: nothing that hides, reorders or breaks the text around it.
+    if name.chars().any(|c| {
+        use icu_properties::props::GeneralCategory;
+        matches!(
+            crate::email::chars::category(c),
+            GeneralCategory::Format
+                | GeneralCategory::LineSeparator
+                | GeneralCategory::ParagraphSeparator
+        )
+    }) {
+        return Err(RosterError::InvalidName {
+            field,
+            reason: "must not contain invisible, direction-changing or line-separating characters",
+        });
+    }
     Ok(name.to_owned())
 }
 
@@ -293,5 +308,20 @@ mod tests {
             check_name("n", "a\r\nBcc: x"),
             Err(RosterError::InvalidName { .. })
         ));
+        for hostile in [
+            "Acme\u{2028}Inc",
+            "\u{202e}emcA",
+            "Ac\u{200b}me",
+            "Ac\u{2029}me",
+        ] {
+            assert!(
+                matches!(
+                    check_name("n", hostile),
+                    Err(RosterError::InvalidName { .. })
+                ),
+                "{hostile:?}"
+            );
+        }
+        assert_eq!(check_name("n", "Müller & Söhne").unwrap(), "Müller & Söhne");
     }
 }

@@ -91,6 +91,9 @@ pub enum InviteOutcome {
     },
     /// The address failed the syntax policy.
     InvalidEmail(EmailError),
+    /// The row's language is not a BCP 47 language tag (such as `de` or `pt-BR`) of at most
+    /// 35 characters; nothing was sent.
+    InvalidLanguage,
     /// The same address (by canonical form) appeared in an earlier row of this call.
     Duplicate,
     /// The actor may not grant this role.
@@ -214,12 +217,21 @@ impl Roster {
         // Sort out what the request alone settles, so the store is asked about every address
         // to invite at once, along with everything else the decision reads.
         let mut seen = HashSet::new();
+        let mut languages = Vec::with_capacity(requests.len());
         let screened: Vec<Screened> = requests
             .iter()
-            .map(|row| match Email::parse(&row.email) {
-                Err(error) => Screened::Invalid(error),
-                Ok(email) if !seen.insert(email.canonical().to_owned()) => Screened::Duplicate,
-                Ok(email) => Screened::Asked(email),
+            .map(|row| {
+                let language = row.language.as_deref().map(language_tag).transpose();
+                let screened = match (Email::parse(&row.email), &language) {
+                    (Err(error), _) => Screened::Invalid(error),
+                    (Ok(_), Err(())) => Screened::BadLanguage,
+                    (Ok(email), Ok(_)) if !seen.insert(email.canonical().to_owned()) => {
+                        Screened::Duplicate
+                    }
+                    (Ok(email), Ok(_)) => Screened::Asked(email),
+                };
+                languages.push(language.ok().flatten());
+                screened
             })
             .collect();
         let query = InviteQuery {
@@ -236,7 +248,15 @@ impl Roster {
             pending_at: limits.pending_invitations_per_project.map(|_| now),
         };
         let roster = self.clone();
-        let requests = requests.to_vec();
+        // Each row with its language as validated (a canonical tag), never as typed.
+        let requests: Vec<InviteRequest> = requests
+            .iter()
+            .zip(languages)
+            .map(|(row, language)| InviteRequest {
+                language,
+                ..row.clone()
+            })
+            .collect();
         let report = self
             .run(Read::Invite(query), move |snapshot| {
                 let Snapshot::Invite(context) = snapshot else {
@@ -290,6 +310,7 @@ impl Roster {
         for (request, screened) in requests.iter().zip(screened) {
             let outcome = match screened {
                 Screened::Invalid(error) => InviteOutcome::InvalidEmail(error.clone()),
+                Screened::BadLanguage => InviteOutcome::InvalidLanguage,
                 Screened::Duplicate => InviteOutcome::Duplicate,
                 Screened::Asked(email) => {
                     let invitee = invitees.next().unwrap_or_default();
@@ -480,8 +501,24 @@ impl Roster {
 /// A row sorted before the store is asked: settled by its address alone, or asked about.
 enum Screened {
     Invalid(EmailError),
+    BadLanguage,
     Duplicate,
     Asked(Email),
+}
+
+/// The longest language tag accepted: BCP 47's practical maximum for a language, script, region
+/// and a variant, far above anything a template set uses.
+const MAX_LANGUAGE_TAG: usize = 35;
+
+/// `tag` as a canonical BCP 47 language identifier (`PT-br` becomes `pt-BR`), or `Err` for
+/// anything else: too long, not a tag, or carrying characters no tag has (NUL, CR/LF, markup).
+fn language_tag(tag: &str) -> Result<String, ()> {
+    if tag.is_empty() || tag.len() > MAX_LANGUAGE_TAG {
+        return Err(());
+    }
+    icu_locale_core::LanguageIdentifier::try_from_str(tag)
+        .map(|identifier| identifier.to_string())
+        .map_err(drop)
 }
 
 /// What is left of `limit` once `used` is spent. The store counts whenever a limit is on; a
