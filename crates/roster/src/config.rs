@@ -45,9 +45,6 @@ impl Limits {
 /// How notices are retried when the notifier fails.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeliveryPolicy {
-    /// Attempts (including the first) before a temporarily failing notice is marked failed.
-    /// Default: 10.
-    pub max_attempts: u32,
     /// Delay before the first retry; doubled after each failure, with jitter. Default: 30 s.
     pub initial_backoff: Duration,
     /// The longest delay between two attempts. Default: 1 hour.
@@ -71,7 +68,6 @@ pub struct DeliveryPolicy {
 impl Default for DeliveryPolicy {
     fn default() -> Self {
         DeliveryPolicy {
-            max_attempts: 10,
             initial_backoff: Duration::seconds(30),
             max_backoff: Duration::hours(1),
             lease: Duration::minutes(5),

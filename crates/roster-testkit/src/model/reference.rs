@@ -35,8 +35,6 @@ pub const LIFETIME: Duration = Duration::days(7);
 pub const PER_INVITER_PER_DAY: u32 = 3;
 /// `Limits::pending_invitations_per_project` of the world.
 pub const PENDING_PER_PROJECT: u32 = 3;
-/// `DeliveryPolicy::max_attempts` of the world.
-pub const MAX_DELIVERY_ATTEMPTS: u32 = 3;
 
 /// A refusal, reduced to what the model can predict (no ids, no sources).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -319,10 +317,9 @@ impl Model {
                 self.delivered += 1;
                 DeliveryStatus::Delivered
             }
-            NotifierMode::Temporary if notice.attempts < MAX_DELIVERY_ATTEMPTS => {
-                DeliveryStatus::Queued
-            }
-            NotifierMode::Temporary | NotifierMode::Permanent => DeliveryStatus::Failed,
+            // Temporary failures never end delivery, however many.
+            NotifierMode::Temporary => DeliveryStatus::Queued,
+            NotifierMode::Permanent => DeliveryStatus::Failed,
         };
         notice.status
     }

@@ -18,8 +18,8 @@ use roster_memory::{Failure, RecordingNotifier};
 
 use super::commands::{Actor, Address, Claimant, Command, NotifierMode, Pick, Row};
 use super::reference::{
-    ADMIN, How, LIFETIME, MAX_DELIVERY_ATTEMPTS, Model, PENDING_PER_PROJECT, PER_INVITER_PER_DAY,
-    POOL, REGISTERED_AT_START, Refusal, RowExpect,
+    ADMIN, How, LIFETIME, Model, PENDING_PER_PROJECT, PER_INVITER_PER_DAY, POOL,
+    REGISTERED_AT_START, Refusal, RowExpect,
 };
 
 const PASSWORD: &str = "correct horse battery";
@@ -82,10 +82,7 @@ fn config() -> RosterConfig {
             pending_invitations_per_project: Some(PENDING_PER_PROJECT),
             ..Limits::default()
         },
-        delivery: DeliveryPolicy {
-            max_attempts: MAX_DELIVERY_ATTEMPTS,
-            ..DeliveryPolicy::default()
-        },
+        delivery: DeliveryPolicy::default(),
         passwords: PasswordPolicy::insecure_fast_for_tests(),
     }
 }

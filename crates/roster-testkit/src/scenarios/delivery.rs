@@ -293,3 +293,47 @@ pub async fn a_notice_interrupted_mid_send_is_sent_after_its_lease(store: Arc<dy
     assert_eq!(delivered[0].attempts, 2);
     world.roster.accept(&token, new_user()).await.unwrap();
 }
+
+/// An outage of the mail server, however long, delays mail but never loses it: through 30
+/// hours of temporary failures (a delivery pass every 10 minutes of the clock, past many retry
+/// schedules) no notice is marked failed, and once the server is back every one goes out, with
+/// links that work.
+pub async fn a_long_outage_delays_mail_but_never_loses_it(store: Arc<dyn Store>) {
+    let world = World::new(store);
+    let (admin, project) = world.admin_with_project().await;
+    world.notifier.fail_with(Failure::Temporary);
+    let addresses = ["ann@example.com", "bob@example.com", "cid@example.com"];
+    for address in addresses {
+        world.send(admin.id, project.id, address, Role::User).await;
+    }
+    for _ in 0..(30 * 6) {
+        world.advance(Duration::minutes(10));
+        world.roster.deliver_pending().await.unwrap();
+    }
+    let failed = world
+        .notices(admin.id, project.id, Some(DeliveryStatus::Failed))
+        .await;
+    assert!(
+        failed.is_empty(),
+        "temporary failures never fail a notice: {failed:?}"
+    );
+    assert_eq!(
+        world
+            .notices(admin.id, project.id, Some(DeliveryStatus::Queued))
+            .await
+            .len(),
+        addresses.len()
+    );
+
+    world.notifier.succeed();
+    world.advance(Duration::hours(1) + Duration::seconds(1));
+    let report = world.roster.deliver_pending().await.unwrap();
+    assert_eq!(report.delivered, addresses.len(), "{report:?}");
+    for address in addresses {
+        let token = world
+            .notifier
+            .last_token_to(&email(address))
+            .expect("delivered after the outage");
+        assert!(world.opens(&token).await, "{address}: the last link works");
+    }
+}

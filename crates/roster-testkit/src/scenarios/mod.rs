@@ -80,6 +80,7 @@ macro_rules! __scenario_cases {
             a_notice_for_a_revoked_invitation_is_cancelled,
             a_superseded_notice_is_not_sent,
             a_notice_interrupted_mid_send_is_sent_after_its_lease,
+            a_long_outage_delays_mail_but_never_loses_it,
             // races
             one_token_accepted_by_many_new_users_at_once,
             one_token_accepted_by_a_registered_user_many_times_at_once,

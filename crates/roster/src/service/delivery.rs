@@ -233,9 +233,10 @@ impl Roster {
     }
 
     fn record_failure(&self, entry: &mut OutboxEntry, error: &NotifyError, now: DateTime<Utc>) {
-        let policy = &self.config().delivery;
         entry.last_error = Some(error.reason().to_owned());
-        if !error.is_retryable() || entry.attempts >= policy.max_attempts {
+        // Only a permanent refusal ends delivery: a temporary failure (an outage, however long)
+        // backs off, capped, until the notice goes out or its invitation closes.
+        if !error.is_retryable() {
             entry.status = DeliveryStatus::Failed;
             entry.finished_at = Some(now);
         } else {
