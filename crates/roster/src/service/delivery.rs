@@ -38,7 +38,7 @@ pub struct DeliveryReport {
     pub delivered: usize,
     /// Notices that failed temporarily and are queued again with a backoff.
     pub retrying: usize,
-    /// Notices that failed for good (permanent error or out of attempts).
+    /// Notices that failed for good (a permanent refusal; temporary failures are retried).
     pub failed: usize,
     /// Notices dropped because their invitation closed or was sent again since.
     pub cancelled: usize,
