@@ -33,10 +33,48 @@ use crate::templates::Templates;
 /// At most [`SmtpConfig::pool_size`] messages are in flight at once, over as many pooled
 /// connections; further sends wait for a free one.
 pub struct SmtpNotifier {
-    transport: AsyncSmtpTransport<Tokio1Executor>,
+    transport: Transport,
     composer: Composer,
     slots: Semaphore,
     server: String,
+}
+
+/// lettre's transport, dropped safely anywhere: its connection pool spawns a task when dropped,
+/// which panics outside a Tokio runtime (as when a service drops its `Roster` after the runtime
+/// in `main` has gone), so there it is dropped inside a short-lived runtime of its own.
+struct Transport(Option<AsyncSmtpTransport<Tokio1Executor>>);
+
+impl std::ops::Deref for Transport {
+    type Target = AsyncSmtpTransport<Tokio1Executor>;
+
+    fn deref(&self) -> &Self::Target {
+        // Present from construction until `drop`, which alone takes it.
+        self.0
+            .as_ref()
+            .unwrap_or_else(|| unreachable!("the transport is only taken on drop"))
+    }
+}
+
+impl Drop for Transport {
+    fn drop(&mut self) {
+        let Some(transport) = self.0.take() else {
+            return;
+        };
+        if tokio::runtime::Handle::try_current().is_ok() {
+            return drop(transport);
+        }
+        match tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(runtime) => {
+                let _entered = runtime.enter();
+                drop(transport);
+            }
+            // No runtime can be had: leave the sockets to the operating system.
+            Err(_) => std::mem::forget(transport),
+        }
+    }
 }
 
 impl fmt::Debug for SmtpNotifier {
@@ -164,7 +202,7 @@ impl SmtpNotifierBuilder {
         };
         let config = &self.config;
         Ok(SmtpNotifier {
-            transport: transport(config)?,
+            transport: Transport(Some(transport(config)?)),
             composer,
             slots: Semaphore::new(config.pool_size.max(1) as usize),
             server: format!("{}:{}", config.host, config.port),
@@ -200,4 +238,34 @@ fn transport(config: &SmtpConfig) -> Result<AsyncSmtpTransport<Tokio1Executor>, 
         });
     }
     Ok(builder.build())
+}
+
+#[cfg(test)]
+mod drop_tests {
+    use super::*;
+
+    /// A notifier built (and used) on a runtime that has since shut down is dropped without a
+    /// panic: services drop their `Roster` after the runtime in `main` has gone.
+    #[test]
+    fn dropping_outside_a_runtime_does_not_panic() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let notifier = runtime.block_on(async {
+            let config: SmtpConfig = "smtp://127.0.0.1:9?tls=none&timeout=1s".parse().unwrap();
+            let notifier = SmtpNotifier::builder(
+                config,
+                "no-reply@example.com",
+                "https://portal.example/invitations",
+            )
+            .build()
+            .unwrap();
+            // A failed check leaves the pool started.
+            let _ = notifier.check_connection().await;
+            notifier
+        });
+        drop(runtime);
+        drop(notifier);
+    }
 }
