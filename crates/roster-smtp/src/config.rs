@@ -198,8 +198,53 @@ impl SmtpConfig {
         config.port = parsed
             .port()
             .unwrap_or_else(|| config.security.default_port());
+        config.validate()?;
         Ok(config)
     }
+
+    /// Checks what reaches the socket and the SMTP conversation: a host of at most 253
+    /// characters, a port other than 0, and a `helo` name that is a host name (letters, digits,
+    /// hyphens and dots) or an address literal in brackets, so no line break can inject a
+    /// command. [`SmtpConfig::from_str`] and the notifier's builder both run it.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |parameter, value: &str| ConfigError::InvalidValue {
+            parameter,
+            value: value.chars().take(80).collect(),
+        };
+        if self.host.is_empty() || self.host.len() > 253 {
+            return Err(invalid("host", &self.host));
+        }
+        if self.port == 0 {
+            return Err(invalid("port", "0"));
+        }
+        if let Some(name) = &self.hello_name
+            && !is_hello_name(name)
+        {
+            return Err(invalid("helo", name));
+        }
+        Ok(())
+    }
+}
+
+/// A host name (LDH labels of at most 63 characters, at most 253 in all) or an address literal
+/// (`[192.0.2.1]`, `[IPv6:…]`): what `EHLO` may carry.
+fn is_hello_name(name: &str) -> bool {
+    if let Some(literal) = name
+        .strip_prefix('[')
+        .and_then(|rest| rest.strip_suffix(']'))
+    {
+        let address = literal.strip_prefix("IPv6:").unwrap_or(literal);
+        return address.parse::<IpAddr>().is_ok();
+    }
+    !name.is_empty()
+        && name.len() <= 253
+        && name.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
 }
 
 impl FromStr for SmtpConfig {
@@ -371,6 +416,47 @@ mod tests {
             let config = parse(url);
             assert_eq!((config.security, config.port), (security, port), "{url}");
         }
+    }
+
+    /// Values that would reach the SMTP conversation or the socket are checked: a `helo` with a
+    /// line break (which would inject commands), port 0, an absurdly long host.
+    #[test]
+    fn hostile_helo_port_and_host_are_refused() {
+        for (url, parameter) in [
+            ("smtp://mail.example?helo=x%0D%0ARSET", "helo"),
+            ("smtp://mail.example?helo=a%20b", "helo"),
+            ("smtp://mail.example?helo=", "helo"),
+            ("smtp://mail.example:0", "port"),
+        ] {
+            match url.parse::<SmtpConfig>() {
+                Err(ConfigError::InvalidValue { parameter: p, .. }) => {
+                    assert_eq!(p, parameter, "{url}")
+                }
+                other => panic!("{url}: expected invalid {parameter}, got {other:?}"),
+            }
+        }
+        let long = format!("smtp://{}.example", "a".repeat(300));
+        assert!(matches!(
+            long.parse::<SmtpConfig>(),
+            Err(ConfigError::InvalidValue {
+                parameter: "host",
+                ..
+            })
+        ));
+        for fine in [
+            "smtp://mail.example?helo=client.example",
+            "smtp://mail.example?helo=[192.0.2.1]",
+            "smtp://mail.example:2525",
+        ] {
+            fine.parse::<SmtpConfig>()
+                .unwrap_or_else(|e| panic!("{fine}: {e}"));
+        }
+        let mut config = SmtpConfig::new("mail.example");
+        config.hello_name = Some("x\r\nRSET".into());
+        assert!(
+            config.validate().is_err(),
+            "a struct-built config is checked too"
+        );
     }
 
     #[test]

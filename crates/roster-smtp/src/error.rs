@@ -16,4 +16,7 @@ pub enum BuildError {
     /// TLS cannot be set up for the host (a name that cannot be checked against a certificate).
     #[error("TLS settings for the host: {0}")]
     Tls(String),
+    /// The server settings are not usable (see [`SmtpConfig::validate`](crate::SmtpConfig::validate)).
+    #[error(transparent)]
+    Config(#[from] crate::ConfigError),
 }

@@ -194,6 +194,7 @@ impl SmtpNotifierBuilder {
     /// [`BuildError`] for a bad From address, a bad link base, templates that do not render
     /// ([`Templates::check`]) or TLS settings that cannot be made for the host.
     pub fn build(self) -> Result<SmtpNotifier, BuildError> {
+        self.config.validate()?;
         self.templates.check()?;
         let composer = Composer {
             from: mailbox(self.from_name.as_deref(), &self.from_address)?,
