@@ -34,12 +34,15 @@ impl LinkBase {
     ///
     /// [`BuildError::LinkBase`] otherwise.
     pub fn new(base: &str) -> Result<Self, BuildError> {
-        let parsed = Url::parse(&base.replace("{token}", "TOKEN"))
-            .map_err(|_| BuildError::LinkBase(base.to_owned()))?;
+        const SLOT: &str = "rostertokenslot";
+        let refused = || BuildError::LinkBase(base.chars().take(200).collect());
+        let parsed = Url::parse(&base.replace("{token}", SLOT)).map_err(|_| refused())?;
         if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
-            return Err(BuildError::LinkBase(base.to_owned()));
+            return Err(refused());
         }
-        Ok(LinkBase(base.to_owned()))
+        // The parsed form, not the string as given: the parser drops what a URL cannot hold (a
+        // line break would otherwise reach the email as typed), and that is what was checked.
+        Ok(LinkBase(parsed.as_str().replace(SLOT, "{token}")))
     }
 
     /// The link for a token's text (URL-safe base64, so it needs no escaping).
@@ -230,6 +233,23 @@ impl Header for AutoSubmitted {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A base with a line break passes the URL parser (which drops it), so the link is built from
+    /// the parsed form: no line break reaches the email.
+    #[test]
+    fn links_are_built_from_the_parsed_base() {
+        let base = LinkBase::new("https://portal.example/inv\r\nX-Injected: yes").unwrap();
+        let link = base.link_for("TOKEN");
+        assert!(!link.contains('\r') && !link.contains('\n'), "{link:?}");
+        assert!(link.starts_with("https://portal.example/"), "{link:?}");
+        let slot = LinkBase::new("https://portal.example/accept?t={token}&x=1").unwrap();
+        assert_eq!(
+            slot.link_for("abc"),
+            "https://portal.example/accept?t=abc&x=1"
+        );
+        let bare = LinkBase::new("https://portal.example").unwrap();
+        assert_eq!(bare.link_for("abc"), "https://portal.example/abc");
+    }
 
     #[test]
     fn link_bases_must_be_absolute_web_urls() {
