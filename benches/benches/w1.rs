@@ -38,7 +38,7 @@
 //! - `w1/{delete_full,wal_normal}/{invite,accept,bulk_10k}/{roster,raw}`;
 //! - `w1/concurrency/{wal_normal,delete_full}/{invite,accept}/{1,8,64}`: C tokio tasks on a
 //!   multi-thread runtime, all inviting into the one project (the `N` registered users dealt
-//!   round-robin), then all accepting. Each command runs once; errors (today `Contention`) are
+//!   round-robin), then all accepting. Each command runs once; errors (`Contention` before the one-trip port) are
 //!   counted by kind and printed, never a panic, and throughput counts successful commands;
 //! - `w1/accept_latency/{1k,1m}/{roster,raw}` (`wal_normal`): one criterion iteration per
 //!   accept; every accept's own duration is kept and p50/p99/p99.9 printed. The file holds 1,000

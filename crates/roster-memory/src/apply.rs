@@ -1,4 +1,4 @@
-//! `Store::apply` on the in-memory state: the order of checks and writes documented on
+//! A step's change on the in-memory state: the order of checks and writes documented on
 //! [`Change`], all or nothing.
 
 use std::collections::HashSet;

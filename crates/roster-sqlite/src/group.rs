@@ -122,7 +122,7 @@ fn commit(conn: &mut Connection, jobs: Vec<Job>) {
         let _ = conn.execute_batch("ROLLBACK");
     }
     if let Err(error) = conn.execute_batch("BEGIN IMMEDIATE") {
-        answer_all_failed(jobs, &error);
+        answer_all_failed(jobs.into_iter().map(|job| job.reply), &error);
         return;
     }
     let mut answers = Vec::with_capacity(jobs.len());
@@ -132,10 +132,7 @@ fn commit(conn: &mut Connection, jobs: Vec<Job>) {
     }
     if let Err(error) = conn.execute_batch("COMMIT") {
         let _ = conn.execute_batch("ROLLBACK");
-        let replies = answers.into_iter().map(|(reply, _)| reply);
-        for reply in replies {
-            let _ = reply.send(Err(same_failure(&error)));
-        }
+        answer_all_failed(answers.into_iter().map(|(reply, _)| reply), &error);
         return;
     }
     for (reply, result) in answers {
@@ -181,9 +178,13 @@ pub(crate) fn look(conn: &Connection, mut step: Step) -> Result<(), DbError> {
     Ok(())
 }
 
-fn answer_all_failed(jobs: Vec<Job>, error: &rusqlite::Error) {
-    for job in jobs {
-        let _ = job.reply.send(Err(same_failure(error)));
+/// Answers every step of a group whose transaction failed as a whole.
+fn answer_all_failed(
+    replies: impl Iterator<Item = oneshot::Sender<Result<(), StoreError>>>,
+    error: &rusqlite::Error,
+) {
+    for reply in replies {
+        let _ = reply.send(Err(same_failure(error)));
     }
 }
 

@@ -31,18 +31,15 @@
 //! therefore never calls SQLite on an async worker thread: each call runs on Tokio's blocking
 //! pool (`spawn_blocking`), and a Tokio runtime is required.
 //!
-//! - **One writer connection**, behind an async mutex, applies every change. SQLite allows one
-//!   writer per file at a time anyway; queueing writers in the process, without parking a
-//!   thread each, is cheaper than letting them fight over the file lock. Other processes on the
-//!   same file queue on SQLite's lock instead, for up to the busy timeout.
+//! - **One writer connection** runs every step, in group commits: the steps waiting for it go
+//!   into one transaction, a savepoint each, and one commit. SQLite allows one writer per file at
+//!   a time anyway; queueing steps in the process is cheaper than letting them fight over the
+//!   file lock. Other processes on the same file queue on SQLite's lock instead, for up to the
+//!   busy timeout.
 //! - **A small pool of reader connections** (4 by default) serves reads. Under WAL a reader sees
 //!   the last committed state and neither blocks nor waits for the writer, so reads go on while
-//!   a change commits. Each single read is one statement, and each composite read
-//!   ([`Store::project_context`](roster::Store::project_context),
-//!   [`Store::invitation_context`](roster::Store::invitation_context),
-//!   [`Store::invite_context`](roster::Store::invite_context)) runs its statements inside one
-//!   read transaction: one consistent snapshot, and one trip to the blocking pool for all that
-//!   a command reads before it decides.
+//!   a change commits. Listings are one statement each; a read-only step runs its reads inside
+//!   one read transaction, so it sees one consistent snapshot.
 //! - **In memory** ([`SqliteStore::open_in_memory`]) there is one connection for everything,
 //!   because each in-memory connection would see its own, empty database.
 //!
@@ -52,7 +49,8 @@
 //!
 //! ## Atomic, guarded changes
 //!
-//! [`Store::apply`](roster::Store::apply) runs one `BEGIN IMMEDIATE` transaction per change.
+//! [`Store::transact`](roster::Store::transact) runs each step in its savepoint of one
+//! `BEGIN IMMEDIATE` transaction shared by its group.
 //! Each expectation is a guarded `UPDATE projects SET version = version + 1 WHERE id = ? AND
 //! version = ?`; no row means the project is gone (`NotFound`) or moved (`Conflict`). Then every
 //! write of the change, in the documented order; the first error rolls everything back. Outbox

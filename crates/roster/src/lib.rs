@@ -11,10 +11,10 @@
 //!
 //! ## How a command works
 //!
-//! Every command reads what its decision needs, decides with pure rules, and hands the store one
-//! [`Change`] guarded by the version of the project it read. If someone else changed the project
-//! meanwhile the store answers [`StoreError::Conflict`] and the command reads and decides again.
-//! Changes to one project are thereby serialized; different projects never contend. The emails a
+//! Every command is one [`store::Step`]: what to read, and a pure decision (the rules) that turns
+//! what was read into one [`Change`] or a refusal. The store reads, decides and writes inside its
+//! own isolation ([`Store::transact`]), so changes to one project are serialized without
+//! conflicts, and different projects never contend. The emails a
 //! change announces are written to an outbox in the same change and sent after the commit, so a
 //! crash or an outage delays mail but never loses it (see [`Roster::deliver_due`]).
 //!

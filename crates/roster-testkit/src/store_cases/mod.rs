@@ -15,8 +15,9 @@
 //! - atomicity: a change that fails on its last write leaves no trace, in reads, indexes,
 //!   counts or versions;
 //! - concurrency: many tasks racing on one project version, or on one uniqueness rule;
-//! - composite reads: `project_context`, `invitation_context` and `invite_context` answer what the
-//!   single-record reads answer, and keep the version rule while changes land.
+//! - contexts: what a step reads (the project, an invitation, a bulk invite) agrees with the
+//!   single-record reads and stays one consistent snapshot while changes land;
+//! - steps: a step decides inside the store's isolation, alone or in a group.
 
 use chrono::{DateTime, Duration};
 #[cfg(doc)]
@@ -147,6 +148,7 @@ macro_rules! __store_cases {
             a_failing_step_leaves_no_trace_and_spares_the_others,
             delivery_records_are_written_before_the_step_reads,
             a_step_deciding_nothing_writes_nothing,
+            a_panicking_decision_is_an_error_and_the_store_goes_on,
         );
     };
 }

@@ -238,3 +238,30 @@ pub async fn a_step_deciding_nothing_writes_nothing(store: Arc<dyn Store>) {
     assert_eq!(super::Snapshot::take(&*store, &world).await, before);
     apply_ok(&*store, Change::default(), "an empty change").await;
 }
+
+/// A decision that panics (a bug) is answered as a backend error, leaves no trace, and does not
+/// take the store down: the next step runs as usual.
+pub async fn a_panicking_decision_is_an_error_and_the_store_goes_on(store: Arc<dyn Store>) {
+    let fx = Fixtures::default();
+    let world = seed(&*store, &fx).await;
+    let before = super::Snapshot::take(&*store, &world).await;
+    let step = Step::new(Read::User(world.owner.id), |_| -> Change {
+        panic!("a deliberately broken decision")
+    })
+    .with_deliveries(vec![world.notice.clone()]);
+    let result = store.transact(step).await;
+    assert!(
+        matches!(result, Err(StoreError::Backend { .. })),
+        "{result:?}"
+    );
+    assert_eq!(super::Snapshot::take(&*store, &world).await, before);
+    let event = fx.audit_event(world.now, &world.project, Some(world.owner.id));
+    let change = Change {
+        audit: vec![event],
+        ..Change::default()
+    };
+    store
+        .transact(Step::write(change))
+        .await
+        .expect("the store goes on after a panicking decision");
+}

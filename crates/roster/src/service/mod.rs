@@ -34,7 +34,9 @@ use crate::notifier::Notifier;
 use crate::policy;
 use crate::random::{OsRandom, RandomSource};
 use crate::role::Role;
-use crate::store::{Change, Entity, ProjectContext, Read, Snapshot, Step, Store, StoreError};
+use crate::store::{
+    Change, Entity, ProjectContext, Read, Snapshot, Step, Store, StoreError, StoreExt,
+};
 use crate::token::InvitationToken;
 use crate::user::User;
 
@@ -266,18 +268,7 @@ impl Roster {
         T: Send + 'static,
         F: FnOnce(Snapshot) -> Result<T, RosterError> + Send + 'static,
     {
-        let verdict: Arc<Mutex<Option<Result<T, RosterError>>>> = Arc::default();
-        let kept = verdict.clone();
-        let mut look = Some(look);
-        let step = Step::read_only(read, move |snapshot| {
-            if let Some(look) = look.take() {
-                *lock(&kept) = Some(look(snapshot));
-            }
-        });
-        self.store().transact(step).await?;
-        lock(&verdict)
-            .take()
-            .ok_or_else(|| StoreError::backend("the store did not run the decision"))?
+        look(self.store().read(read).await?)
     }
 
     /// Runs one command in one trip to the store: the store reads what `read` names and calls
@@ -340,7 +331,7 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 /// The error for a store that answered a read with a snapshot of another kind.
 pub(crate) fn wrong_snapshot() -> RosterError {
-    StoreError::backend("the store answered a different read than the one asked").into()
+    crate::store::ext::mismatch().into()
 }
 
 #[cfg(test)]

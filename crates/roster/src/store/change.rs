@@ -84,7 +84,7 @@ pub enum OutboxWrite {
     Update(OutboxEntry),
 }
 
-/// Every write of one command, applied by [`Store::apply`](crate::Store::apply) atomically: all of
+/// Every write of one command, applied by [`Store::transact`](crate::Store::transact) atomically: all of
 /// it or none of it.
 ///
 /// A store applies a change in this order, stopping at the first error and then undoing everything:

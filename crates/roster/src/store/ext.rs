@@ -268,6 +268,7 @@ fn nobody() -> UserId {
     UserId::from_uuid(Uuid::nil())
 }
 
-fn mismatch() -> StoreError {
+/// The error for a store that answered a read with a snapshot of another kind.
+pub(crate) fn mismatch() -> StoreError {
     StoreError::backend("the store answered a different read than the one asked")
 }

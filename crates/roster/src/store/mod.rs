@@ -26,7 +26,7 @@
 mod change;
 mod context;
 mod error;
-mod ext;
+pub(crate) mod ext;
 pub mod lookup;
 mod query;
 mod step;
