@@ -19,7 +19,7 @@ use lettre::transport::smtp::PoolConfig;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use roster::{
     Email, InvitationId, InvitationToken, Notice, NoticeId, NoticeKind, Notifier, OutgoingNotice,
-    ProjectId, Role, SeededRandom,
+    ProjectId, Role, SeededRandom, UserId,
 };
 use roster_smtp::{Security, SmtpConfig, SmtpNotifier};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -128,6 +128,7 @@ fn notices() -> Vec<OutgoingNotice> {
                 account_name: "Acme".into(),
                 role: Role::User,
                 inviter: Email::parse("admin@bench.example").expect("email"),
+                sent_by: UserId::generate(now, &random),
                 expires_at: now + chrono::Duration::days(7),
                 send: 1,
                 language: None,

@@ -66,12 +66,8 @@ impl Lookup for Locked<'_> {
         Ok(self.0.invitations.count_pending(project, now))
     }
 
-    fn count_invitations_sent_by(
-        &mut self,
-        inviter: UserId,
-        since: DateTime<Utc>,
-    ) -> Result<u64, StoreError> {
-        Ok(self.0.invitations.count_sent_by(inviter, since))
+    fn count_sends_by(&mut self, sender: UserId, since: DateTime<Utc>) -> Result<u64, StoreError> {
+        Ok(self.0.outbox.count_sends_by(sender, since))
     }
 
     fn outbox_entry(&mut self, id: NoticeId) -> Result<Option<OutboxEntry>, StoreError> {

@@ -209,6 +209,7 @@ mod tests {
                 account_name: "Acme".into(),
                 role: Role::User,
                 inviter: email("admin@example.com"),
+                sent_by: roster::UserId::generate(now, &random),
                 expires_at: now,
                 send: 1,
                 language: None,

@@ -312,6 +312,7 @@ pub(crate) fn outbox_entry(row: &Row<'_>) -> rusqlite::Result<OutboxEntry> {
             account_name: row.get(6)?,
             role: role(row, 7)?,
             inviter: email(row, 8)?,
+            sent_by: id(row, 18)?,
             expires_at: instant(row, 9)?,
             send: count(row, 10)?,
             language: row.get(17)?,

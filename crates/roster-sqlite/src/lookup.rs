@@ -71,12 +71,8 @@ impl Lookup for InTransaction<'_> {
         Ok(read::count_pending_invitations(self.0, project, now)?)
     }
 
-    fn count_invitations_sent_by(
-        &mut self,
-        inviter: UserId,
-        since: DateTime<Utc>,
-    ) -> Result<u64, StoreError> {
-        Ok(read::count_invitations_sent_by(self.0, inviter, since)?)
+    fn count_sends_by(&mut self, sender: UserId, since: DateTime<Utc>) -> Result<u64, StoreError> {
+        Ok(read::count_sends_by(self.0, sender, since)?)
     }
 
     fn outbox_entry(&mut self, id: NoticeId) -> Result<Option<OutboxEntry>, StoreError> {

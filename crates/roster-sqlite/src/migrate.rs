@@ -48,10 +48,16 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0003_leaner_writes.sql"),
         step: None,
     },
+    Migration {
+        version: 4,
+        name: "sends_by_sender",
+        sql: include_str!("../migrations/0004_sends_by_sender.sql"),
+        step: None,
+    },
 ];
 
 /// The schema version this crate writes and reads.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 const CREATE_VERSION_TABLE: &str = "CREATE TABLE IF NOT EXISTS roster_schema (
     version     INTEGER NOT NULL PRIMARY KEY,

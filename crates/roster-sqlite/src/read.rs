@@ -163,12 +163,12 @@ pub(crate) fn count_pending_invitations(
     count(conn, sql::COUNT_PENDING, (project.key(), bound(now)))
 }
 
-pub(crate) fn count_invitations_sent_by(
+pub(crate) fn count_sends_by(
     conn: &Connection,
-    inviter: UserId,
+    sender: UserId,
     since: DateTime<Utc>,
 ) -> Result<u64> {
-    count(conn, sql::COUNT_SENT_BY, (inviter.key(), bound(since)))
+    count(conn, sql::COUNT_SENDS_BY, (sender.key(), bound(since)))
 }
 
 pub(crate) fn audit_events(

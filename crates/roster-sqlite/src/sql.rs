@@ -46,7 +46,7 @@ macro_rules! outbox_columns {
     () => {
         "id, kind, to_email, invitation_id, project_id, project_name, account_name, role, \
          inviter, expires_at, send, status, attempts, next_attempt_at, last_error, created_at, \
-         finished_at, language"
+         finished_at, language, sent_by"
     };
 }
 
@@ -178,9 +178,10 @@ pub(crate) const INVITATIONS_IN_STATE: &str = concat!(
 pub(crate) const COUNT_PENDING: &str = "SELECT COUNT(*) FROM invitations \
      WHERE project_id = ?1 AND state = 'pending' AND expires_at > ?2";
 
-/// Invitations last sent by someone since an instant (`?1` inviter, `?2` since).
-pub(crate) const COUNT_SENT_BY: &str =
-    "SELECT COUNT(*) FROM invitations WHERE invited_by = ?1 AND sent_at >= ?2";
+/// Invitation emails someone sent since an instant (`?1` sender, `?2` since). The kinds are
+/// spelled out so the partial index answers.
+pub(crate) const COUNT_SENDS_BY: &str = "SELECT COUNT(*) FROM outbox \
+     WHERE sent_by = ?1 AND created_at >= ?2 AND kind IN ('invitation', 'access_granted')";
 
 /// A page of a project's audit events (`?1` project, `?2` after, `?3` limit).
 pub(crate) const AUDIT_EVENTS: &str = concat!(
@@ -306,7 +307,7 @@ pub(crate) const INSERT_AUDIT_EVENT: &str = concat!(
 pub(crate) const INSERT_OUTBOX: &str = concat!(
     "INSERT INTO outbox (",
     outbox_columns!(),
-    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"
+    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)"
 );
 
 #[cfg(test)]
@@ -334,7 +335,7 @@ mod tests {
         ("INVITATIONS_EXPIRED", INVITATIONS_EXPIRED),
         ("INVITATIONS_IN_STATE", INVITATIONS_IN_STATE),
         ("COUNT_PENDING", COUNT_PENDING),
-        ("COUNT_SENT_BY", COUNT_SENT_BY),
+        ("COUNT_SENDS_BY", COUNT_SENDS_BY),
         ("AUDIT_EVENTS", AUDIT_EVENTS),
         ("OUTBOX_ENTRY", OUTBOX_ENTRY),
         ("DUE_NOTICES", DUE_NOTICES),

@@ -68,6 +68,7 @@ pub(crate) const OUTBOX: Table = Table {
         "created_at",
         "finished_at",
         "language",
+        "sent_by",
     ],
     select: concat!("SELECT ", outbox_columns!(), " FROM outbox WHERE id = ?1"),
 };

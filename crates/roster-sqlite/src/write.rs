@@ -403,5 +403,6 @@ fn outbox_params(entry: &OutboxEntry) -> Result<Vec<rusqlite::types::Value>> {
         Value::Integer(nanos(entry.created_at)?),
         optional(opt_nanos(entry.finished_at)?.map(Value::Integer)),
         optional(notice.language.as_deref().map(text)),
+        blob(notice.sent_by.key()),
     ])
 }

@@ -1,8 +1,9 @@
 //! Opening files: a new or empty file gets the schema, an existing one keeps its data, and a file
 //! from a newer schema is refused untouched. Version 2 recomputes canonical addresses and refuses,
-//! changing nothing, when stored rows would collapse into one identity.
+//! changing nothing, when stored rows would collapse into one identity; version 4 gives old
+//! notices a sender.
 
-use roster::StoreExt;
+use roster::{Store, StoreExt};
 use std::path::Path;
 
 use roster::{Email, InvitationId, ProjectId, UserId};
@@ -518,5 +519,59 @@ fn a_foreign_database_is_refused_without_a_byte_changing() {
         files_in(dir.path()),
         before,
         "the refused file is untouched"
+    );
+}
+
+/// Version 4 records who sent each notice: entries written before it take their invitation's
+/// last sender (what the per-inviter count used then), and the count of sends reads them.
+#[tokio::test]
+async fn version_4_gives_old_notices_their_invitations_sender() {
+    let file = VersionOne::new();
+    let invitation = file.invitation(10, PROJECT, "eve@example.com", "pending");
+    let at = chrono::Utc::now();
+    let nanos = at.timestamp_nanos_opt().unwrap();
+    for (id, kind) in [(0x31_u8, "invitation"), (0x32, "revocation")] {
+        file.conn
+            .execute(
+                "INSERT INTO outbox (id, kind, to_email, invitation_id, project_id, project_name, \
+                 account_name, role, inviter, expires_at, send, status, attempts, \
+                 next_attempt_at, created_at) \
+                 VALUES (?1, ?2, 'eve@example.com', ?3, ?4, 'P', 'A', 'user', 'b@example.com', \
+                 ?5, 1, 'delivered', 1, ?5, ?5)",
+                (
+                    [id; 16].as_slice(),
+                    kind,
+                    [10_u8; 16].as_slice(),
+                    PROJECT.as_slice(),
+                    nanos,
+                ),
+            )
+            .unwrap();
+    }
+
+    let store = SqliteStore::open(&file.path).expect("the migrations run");
+    assert_eq!(recorded_versions(&file.path), all_versions());
+    let sender = UserId::from(uuid::Uuid::from_bytes([0x0b; 16]));
+    let entries = store
+        .outbox(&roster::store::OutboxQuery {
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(entries.len(), 2);
+    assert!(
+        entries
+            .iter()
+            .all(|entry| entry.notice.sent_by == sender && entry.notice.invitation == invitation),
+        "{entries:?}"
+    );
+    assert_eq!(
+        store
+            .count_sends_by(sender, at - chrono::Duration::hours(1))
+            .await
+            .unwrap(),
+        1,
+        "the invitation email counts, the revocation does not"
     );
 }

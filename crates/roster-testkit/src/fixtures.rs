@@ -238,6 +238,7 @@ impl Fixtures {
                 account_name: "Account".to_owned(),
                 role: invitation.role,
                 inviter: email("inviter@example.com"),
+                sent_by: invitation.invited_by,
                 expires_at: invitation.expires_at,
                 send: invitation.sends,
                 language: invitation.language.clone(),

@@ -8,9 +8,10 @@ use chrono::Duration;
 pub struct Limits {
     /// How long an invitation link works after it was (last) sent. Default: 7 days.
     pub invitation_lifetime: Duration,
-    /// How many invitations one person may send in any rolling 24 hours, across all projects
-    /// (a refresh or resend of an invitation they already sent within the window is free).
-    /// Default: off. [`Limits::portal`] sets 5.
+    /// How many invitation emails one person may send in any rolling 24 hours, across all
+    /// projects. First sends, refreshes and resends each count against the person who made
+    /// them, whoever sends the same invitation later: a colleague's resend never gives budget
+    /// back. Default: off. [`Limits::portal`] sets 5.
     pub invitations_per_inviter_per_day: Option<u32>,
     /// How many invitations a project may have pending at once. Default: off.
     pub pending_invitations_per_project: Option<u32>,

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::email::Email;
-use crate::id::{InvitationId, NoticeId, ProjectId};
+use crate::id::{InvitationId, NoticeId, ProjectId, UserId};
 use crate::role::Role;
 use crate::token::InvitationToken;
 
@@ -49,6 +49,10 @@ pub struct Notice {
     pub role: Role,
     /// The address of the person who sent the invitation.
     pub inviter: Email,
+    /// The user whose command wrote this notice: who sent or resent the invitation, or who
+    /// revoked it. A per-inviter limit counts the link-carrying notices each user wrote, so a
+    /// resend by a colleague never gives the first sender budget back.
+    pub sent_by: UserId,
     /// When the link stops working.
     pub expires_at: DateTime<Utc>,
     /// Which send of the invitation this notice announces (its [`sends`](crate::Invitation::sends)

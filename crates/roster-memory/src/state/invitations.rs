@@ -8,7 +8,6 @@ use chrono::{DateTime, Utc};
 use roster::store::InvitationQuery;
 use roster::{
     Email, Entity, Invitation, InvitationId, InvitationState, ProjectId, StoreError, TokenHash,
-    UserId,
 };
 
 use crate::keys::{self, invitation_state_rank};
@@ -24,7 +23,6 @@ pub(crate) struct Invitations {
     by_project_state: BTreeSet<(ProjectId, u8, InvitationId)>,
     /// Stored-`Pending` invitations only: counting those pending in effect at `now` is a range.
     pending_by_expiry: BTreeSet<(ProjectId, DateTime<Utc>, InvitationId)>,
-    by_sender: BTreeSet<(UserId, DateTime<Utc>, InvitationId)>,
 }
 
 impl Invitations {
@@ -91,16 +89,6 @@ impl Invitations {
         )
     }
 
-    /// How many invitations were last sent by `inviter` at or after `since`.
-    pub(crate) fn count_sent_by(&self, inviter: UserId, since: DateTime<Utc>) -> u64 {
-        let start = Bound::Included((inviter, since, keys::lowest()));
-        count(
-            self.by_sender
-                .range((start, Bound::Unbounded))
-                .take_while(|(sender, _, _)| *sender == inviter),
-        )
-    }
-
     /// Stores a new invitation; its id, its token hash and (if pending) its address's pending
     /// slot must be free.
     pub(crate) fn insert(&mut self, invitation: Invitation) -> Result<(), StoreError> {
@@ -155,8 +143,6 @@ impl Invitations {
         self.by_project.insert((project, id));
         self.by_project_state
             .insert((project, invitation_state_rank(invitation.state), id));
-        self.by_sender
-            .insert((invitation.invited_by, invitation.sent_at, id));
         self.rows.insert(id, invitation);
     }
 
@@ -174,8 +160,6 @@ impl Invitations {
         self.by_project.remove(&(project, id));
         self.by_project_state
             .remove(&(project, invitation_state_rank(invitation.state), id));
-        self.by_sender
-            .remove(&(invitation.invited_by, invitation.sent_at, id));
         Some(invitation)
     }
 }

@@ -5,7 +5,7 @@ use std::ops::Bound;
 
 use chrono::{DateTime, Utc};
 use roster::store::OutboxQuery;
-use roster::{DeliveryStatus, Entity, NoticeId, OutboxEntry, ProjectId, StoreError};
+use roster::{DeliveryStatus, Entity, NoticeId, OutboxEntry, ProjectId, StoreError, UserId};
 
 use crate::keys::{self, delivery_status_rank};
 
@@ -18,11 +18,24 @@ pub(crate) struct Outbox {
     by_project: BTreeSet<(ProjectId, NoticeId)>,
     by_status: BTreeSet<(u8, NoticeId)>,
     by_project_status: BTreeSet<((ProjectId, u8), NoticeId)>,
+    /// Link-carrying entries by who wrote them and when: the sends a per-inviter limit counts.
+    sends: BTreeSet<(UserId, DateTime<Utc>, NoticeId)>,
 }
 
 impl Outbox {
     pub(crate) fn get(&self, id: NoticeId) -> Option<&OutboxEntry> {
         self.rows.get(&id)
+    }
+
+    /// How many link-carrying entries `sender` wrote at or after `since`.
+    pub(crate) fn count_sends_by(&self, sender: UserId, since: DateTime<Utc>) -> u64 {
+        let start = Bound::Included((sender, since, keys::lowest()));
+        let sends = self
+            .sends
+            .range((start, Bound::Unbounded))
+            .take_while(|(by, _, _)| *by == sender)
+            .count();
+        u64::try_from(sends).unwrap_or(u64::MAX)
     }
 
     /// Up to `limit` queued entries due at `now`, earliest due first.
@@ -90,6 +103,10 @@ impl Outbox {
         self.by_project.insert((project, id));
         self.by_status.insert((status, id));
         self.by_project_status.insert(((project, status), id));
+        if entry.notice.kind.carries_link() {
+            self.sends
+                .insert((entry.notice.sent_by, entry.created_at, id));
+        }
         self.rows.insert(id, entry);
     }
 
@@ -102,6 +119,8 @@ impl Outbox {
         self.by_project.remove(&(project, id));
         self.by_status.remove(&(status, id));
         self.by_project_status.remove(&((project, status), id));
+        self.sends
+            .remove(&(entry.notice.sent_by, entry.created_at, id));
         Some(entry)
     }
 }

@@ -126,6 +126,7 @@ impl World {
                 account_name: "Acme".into(),
                 role: invitation.role,
                 inviter: email("admin@example.com"),
+                sent_by: invitation.invited_by,
                 expires_at: invitation.expires_at,
                 send: invitation.sends,
                 language: invitation.language.clone(),

@@ -68,13 +68,7 @@ async fn a_uniqueness_violation_midway_leaves_nothing_of_the_change() {
             .unwrap(),
         0
     );
-    assert_eq!(
-        store
-            .count_invitations_sent_by(world.admin, now())
-            .await
-            .unwrap(),
-        0
-    );
+    assert_eq!(store.count_sends_by(world.admin, now()).await.unwrap(), 0);
     assert_eq!(store.user(newcomer.id).await.unwrap(), None);
     assert_eq!(store.user_by_email(&address).await.unwrap(), None);
     assert_eq!(
@@ -210,13 +204,7 @@ async fn a_failure_in_the_last_write_restores_updated_and_deleted_records() {
             .unwrap(),
         1
     );
-    assert_eq!(
-        store
-            .count_invitations_sent_by(world.admin, now())
-            .await
-            .unwrap(),
-        1
-    );
+    assert_eq!(store.count_sends_by(world.admin, now()).await.unwrap(), 1);
     assert!(
         store
             .audit_events(world.project, None, 10)

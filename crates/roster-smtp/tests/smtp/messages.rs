@@ -3,7 +3,7 @@
 use roster::{
     Acceptance, Email, InvitationId, InvitationState, InvitationToken, InviteOutcome,
     InviteRequest, Notice, NoticeId, NoticeKind, Notifier, OutgoingNotice, ProjectId, Role,
-    RosterError, SeededRandom,
+    RosterError, SeededRandom, UserId,
 };
 use roster_smtp::{Part, Templates};
 
@@ -215,6 +215,7 @@ async fn names_can_neither_add_headers_nor_markup() {
             account_name: "Acme\nX-Injected: yes".into(),
             role: Role::Observer,
             inviter: Email::parse("boss@example.com").unwrap(),
+            sent_by: UserId::generate(now, &random),
             expires_at: now,
             send: 1,
             language: None,

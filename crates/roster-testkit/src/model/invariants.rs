@@ -36,6 +36,7 @@ impl World {
         // Delivery records ride along with the next command; write them before reading back.
         self.roster.flush().await.or_fail("flush")?;
         self.check_people().await?;
+        self.check_sends().await?;
         self.harvest_notices()?;
         for project in 0..self.projects.len() {
             self.check_project(project).await?;
@@ -44,6 +45,28 @@ impl World {
             self.check_outbox(project).await?;
         }
         self.check_tokens().await
+    }
+
+    /// Each person's invitation emails inside the daily window, as the store counts them for
+    /// the per-inviter limit, are the ones the model saw them send.
+    async fn check_sends(&self) -> Checked {
+        let since = self.model.now - chrono::Duration::hours(24);
+        for (person, id) in self.ids.iter().enumerate() {
+            let Some(id) = *id else { continue };
+            let stored = self
+                .store
+                .count_sends_by(id, since)
+                .await
+                .or_fail("sends")?;
+            let expected = self
+                .model
+                .sends
+                .iter()
+                .filter(|(by, at)| *by == person && *at >= since)
+                .count() as u64;
+            prop_assert_eq!(stored, expected, "sends of {} in the window", POOL[person]);
+        }
+        Ok(())
     }
 
     /// User records exist and are registered as the model says; learns new users' ids.

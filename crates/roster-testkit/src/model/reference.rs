@@ -182,6 +182,8 @@ pub struct Model {
     pub projects: Vec<ProjectModel>,
     pub invitations: Vec<InvitationModel>,
     pub notices: Vec<NoticeModel>,
+    /// Every invitation email sent (first sends, refreshes, resends): who sent it, and when.
+    pub sends: Vec<(usize, DateTime<Utc>)>,
     /// For each token of the world's list, the invitation it was issued for.
     pub token_owner: Vec<usize>,
     pub notifier: NotifierMode,
@@ -213,6 +215,7 @@ impl Model {
             projects: vec![project; projects],
             invitations: Vec::new(),
             notices: Vec::new(),
+            sends: Vec::new(),
             token_owner: Vec::new(),
             notifier: NotifierMode::Up,
             delivered: 0,
@@ -239,12 +242,12 @@ impl Model {
         self.now - Duration::hours(24)
     }
 
-    /// Invitations (any project, any state) last sent by `person` inside the daily window.
+    /// Invitation emails `person` sent inside the daily window, whoever sent them again later.
     fn sent_by(&self, person: usize) -> u64 {
         let since = self.window_start();
-        self.invitations
+        self.sends
             .iter()
-            .filter(|inv| inv.invited_by == person && inv.sent_at >= since)
+            .filter(|(by, at)| *by == person && *at >= since)
             .count() as u64
     }
 
@@ -391,13 +394,10 @@ impl Model {
         let existing = self.stored_pending(project, person);
         let live = existing
             .filter(|i| self.invitations[*i].effective_state(now) == InvitationState::Pending);
-        let counted = live.is_some_and(|i| {
-            let inv = &self.invitations[i];
-            inv.invited_by == actor && inv.sent_at >= self.window_start()
-        });
-        if let Err(limit) = budgets.take(live.is_none(), counted) {
+        if let Err(limit) = budgets.take(live.is_none()) {
             return RowExpect::LimitReached(limit);
         }
+        self.sends.push((actor, now));
         let notice = self.notice_kind_for(person);
         let expect = match live {
             Some(index) => {
@@ -532,14 +532,14 @@ impl Model {
     pub fn resend(&mut self, actor: usize, index: usize) -> Result<(), Refusal> {
         self.manage(actor, index, true)?;
         let inv = &self.invitations[index];
-        let counted = inv.invited_by == actor && inv.sent_at >= self.window_start();
-        if !counted && self.sent_by(actor) >= u64::from(PER_INVITER_PER_DAY) {
+        if self.sent_by(actor) >= u64::from(PER_INVITER_PER_DAY) {
             return Err(Refusal::Limit(LimitKind::InvitationsPerInviterPerDay {
                 limit: PER_INVITER_PER_DAY,
             }));
         }
         let now = self.now;
         let kind = self.notice_kind_for(inv.person);
+        self.sends.push((actor, now));
         let inv = &mut self.invitations[index];
         inv.invited_by = actor;
         inv.sent_at = now;
@@ -708,10 +708,9 @@ struct Budgets {
 }
 
 impl Budgets {
-    /// `fresh`: the row adds a pending invitation; `counted`: the inviter's window already
-    /// counts it (a refresh of their own recent invitation).
-    fn take(&mut self, fresh: bool, counted: bool) -> Result<(), LimitKind> {
-        if !counted && self.per_inviter == 0 {
+    /// `fresh`: the row adds a pending invitation. Every send costs the inviter one.
+    fn take(&mut self, fresh: bool) -> Result<(), LimitKind> {
+        if self.per_inviter == 0 {
             return Err(LimitKind::InvitationsPerInviterPerDay {
                 limit: PER_INVITER_PER_DAY,
             });
@@ -721,9 +720,7 @@ impl Budgets {
                 limit: PENDING_PER_PROJECT,
             });
         }
-        if !counted {
-            self.per_inviter -= 1;
-        }
+        self.per_inviter -= 1;
         if fresh {
             self.pending -= 1;
         }

@@ -62,32 +62,19 @@ pub async fn the_portal_limit_allows_five_invitations_a_day(store: Arc<dyn Store
     assert!(next_day.is_sent(), "{next_day:?}");
 }
 
-/// Refreshing or resending an invitation one already sent within the window costs nothing from
-/// the daily budget, while a new address still hits the limit; resending or refreshing someone
-/// else's invitation is a send of one's own and counts.
-pub async fn refreshing_your_own_invitation_is_free(store: Arc<dyn Store>) {
+/// Every email counts against the one who sent it: refreshing or resending one's own
+/// invitation spends a unit of the daily budget like a first send, and the send that would go
+/// over is refused, changing nothing.
+pub async fn every_send_counts_against_its_sender(store: Arc<dyn Store>) {
     let world = World::with_limits(store, Limits::portal());
     let (admin, project) = world.admin_with_project().await;
-    let manager = world
-        .new_member(
-            admin.id,
-            project.id,
-            "manager@example.com",
-            Role::Administrator,
-        )
-        .await;
-    let four = [
-        "a@example.com",
-        "b@example.com",
-        "c@example.com",
-        "d@example.com",
-    ];
+    let three = ["a@example.com", "b@example.com", "c@example.com"];
     let report = world
         .roster
-        .invite(admin.id, project.id, &rows(&four))
+        .invite(admin.id, project.id, &rows(&three))
         .await
         .unwrap();
-    assert_eq!(report.sent(), 4);
+    assert_eq!(report.sent(), 3);
     world.advance(Duration::hours(2));
     let refreshed = world
         .invite(admin.id, project.id, "a@example.com", Role::Observer)
@@ -98,37 +85,95 @@ pub async fn refreshing_your_own_invitation_is_free(store: Arc<dyn Store>) {
     );
     let (b, _) = sent(report.rows[1].outcome.clone());
     world.roster.resend(admin.id, b.id).await.unwrap();
+    let before = world.invitation(&b).await;
+    assert_err!(
+        world.roster.resend(admin.id, b.id).await,
+        RosterError::LimitReached(DAILY)
+    );
+    assert_eq!(
+        world.invitation(&b).await,
+        before,
+        "a refused resend changes nothing"
+    );
     assert_eq!(
         world
-            .invite(admin.id, project.id, "e@example.com", Role::User)
+            .invite(admin.id, project.id, "c@example.com", Role::User)
             .await,
-        InviteOutcome::LimitReached(DAILY)
+        InviteOutcome::LimitReached(DAILY),
+        "a refresh over the budget is refused too"
     );
+}
 
-    let theirs = [
-        "m1@example.com",
-        "m2@example.com",
-        "m3@example.com",
-        "m4@example.com",
-        "m5@example.com",
+/// The sequence that refilled a budget when the count followed an invitation's last sender:
+/// Alice sends 5 and her sixth is refused; Bob re-invites 4 of her pending addresses (his own
+/// sends); Alice's next new invitations are still refused until her first sends leave the
+/// window.
+pub async fn a_colleague_refresh_gives_no_budget_back(store: Arc<dyn Store>) {
+    let world = World::with_limits(store, Limits::portal());
+    let (alice, project) = world.admin_with_project().await;
+    let bob = world
+        .new_member(alice.id, project.id, "bob@example.com", Role::Administrator)
+        .await;
+    // Bob's own invitation leaves Alice's window first.
+    world.advance(Duration::hours(25));
+    let hers = [
+        "a1@example.com",
+        "a2@example.com",
+        "a3@example.com",
+        "a4@example.com",
+        "a5@example.com",
     ];
     let report = world
         .roster
-        .invite(manager.id, project.id, &rows(&theirs))
+        .invite(alice.id, project.id, &rows(&hers))
         .await
         .unwrap();
     assert_eq!(report.sent(), 5);
-    let before = world.invitation(&b).await;
-    assert_err!(
-        world.roster.resend(manager.id, b.id).await,
-        RosterError::LimitReached(DAILY)
-    );
-    assert_eq!(world.invitation(&b).await, before);
     assert_eq!(
         world
-            .invite(manager.id, project.id, "c@example.com", Role::User)
+            .invite(alice.id, project.id, "a6@example.com", Role::User)
             .await,
         InviteOutcome::LimitReached(DAILY)
+    );
+    world.advance(Duration::hours(1));
+    let refreshed = world
+        .roster
+        .invite(bob.id, project.id, &rows(&hers[..4]))
+        .await
+        .unwrap();
+    assert!(
+        refreshed
+            .rows
+            .iter()
+            .all(|row| matches!(row.outcome, InviteOutcome::Refreshed { .. })),
+        "{refreshed:?}"
+    );
+    let more = [
+        "n1@example.com",
+        "n2@example.com",
+        "n3@example.com",
+        "n4@example.com",
+    ];
+    let report = world
+        .roster
+        .invite(alice.id, project.id, &rows(&more))
+        .await
+        .unwrap();
+    assert_eq!(report.sent(), 0, "{report:?}");
+    assert!(
+        report
+            .rows
+            .iter()
+            .all(|row| row.outcome == InviteOutcome::LimitReached(DAILY)),
+        "{report:?}"
+    );
+    world.advance(Duration::hours(24));
+    let next_day = world
+        .invite(alice.id, project.id, "n1@example.com", Role::User)
+        .await;
+    assert!(
+        next_day.is_sent(),
+        "a day after her first sends: {next_day:?}"
     );
 }
 

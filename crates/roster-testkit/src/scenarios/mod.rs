@@ -68,7 +68,8 @@ macro_rules! __scenario_cases {
             managing_requires_an_existing_membership,
             // limits
             the_portal_limit_allows_five_invitations_a_day,
-            refreshing_your_own_invitation_is_free,
+            every_send_counts_against_its_sender,
+            a_colleague_refresh_gives_no_budget_back,
             pending_invitations_per_project_are_capped,
             too_many_rows_fail_the_whole_call,
             // audit

@@ -9,11 +9,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use chrono::Duration;
 use roster::store::{
     InvitationContext, InvitationKey, InvitationWrite, InviteContext, InviteQuery, Invitee,
-    MembershipWrite, ProjectContext,
+    MembershipWrite, OutboxWrite, ProjectContext,
 };
 use roster::{
-    Change, Email, Entity, Invitation, InvitationId, InvitationState, Membership, ProjectId, Store,
-    StoreError, UserId, Version,
+    Change, Email, Entity, Invitation, InvitationId, InvitationState, Membership, OutboxEntry,
+    ProjectId, Store, StoreError, UserId, Version,
 };
 use tokio::sync::Barrier;
 
@@ -282,7 +282,7 @@ async fn token_rotation_moves_the_context(
 }
 
 /// `invite_context` answers `project_context` for the inviter, the counts it is asked for as
-/// `count_invitations_sent_by` and `count_pending_invitations` do (and none it is not asked for),
+/// `count_sends_by` and `count_pending_invitations` do (and none it is not asked for),
 /// and, in input order, what `user_by_email`, `membership` and `pending_invitation` answer for
 /// each address: an unknown one, the outsider's (user, no
 /// membership; a declined invitation does not count), the member's (user and membership; a
@@ -420,7 +420,7 @@ pub async fn invite_context_matches_the_single_reads(store: Arc<dyn Store>) {
     );
     assert_eq!(
         context.sent_by_actor,
-        Some(store.count_invitations_sent_by(owner, since).await.unwrap()),
+        Some(store.count_sends_by(owner, since).await.unwrap()),
         "invitations sent by the inviter"
     );
     assert_eq!(
@@ -614,7 +614,7 @@ pub async fn invite_context_never_pairs_old_invitees_with_a_newer_version(store:
     };
     let before = Counts {
         pending: store.count_pending_invitations(project, now).await.unwrap(),
-        sent: store.count_invitations_sent_by(owner, since).await.unwrap(),
+        sent: store.count_sends_by(owner, since).await.unwrap(),
     };
 
     let check = {
@@ -636,12 +636,20 @@ pub async fn invite_context_never_pairs_old_invitees_with_a_newer_version(store:
             }
         }
     };
+    // Each invitation is sent with its notice, which the owner's count of sends counts.
+    let notices: Arc<Vec<OutboxEntry>> = Arc::new(
+        invitations
+            .iter()
+            .map(|invitation| fx.outbox_entry(now, invitation))
+            .collect(),
+    );
     let writer = {
         let invitations = invitations.clone();
         move |version: Version| {
             let index = usize::try_from(version.0 - v0.0).expect("a small index");
             Change {
                 invitations: vec![InvitationWrite::Insert(invitations[index].clone())],
+                outbox: vec![OutboxWrite::Insert(notices[index].clone())],
                 ..Change::on_project(project, version)
             }
         }

@@ -6,8 +6,11 @@ use std::slice::from_ref;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
-use roster::store::{InvitationQuery, InvitationWrite};
-use roster::{Change, Invitation, InvitationId, InvitationState, ProjectId, Role, Store, UserId};
+use roster::store::{InvitationQuery, InvitationWrite, OutboxWrite};
+use roster::{
+    Change, DeliveryStatus, Invitation, InvitationId, InvitationState, NoticeKind, OutboxEntry,
+    ProjectId, Role, Store, UserId,
+};
 
 use super::{ALL, add_project, all_invitations, apply_ok, seed};
 use crate::fixtures::{Fixtures, email, invitation_lifetime};
@@ -353,70 +356,70 @@ pub async fn count_pending_invitations_excludes_expired_in_effect(store: Arc<dyn
     );
 }
 
-/// `count_invitations_sent_by` counts the invitations an inviter last sent at or after `since`,
-/// in every project and every state.
-pub async fn count_invitations_sent_by_counts_since_across_projects(store: Arc<dyn Store>) {
+/// `count_sends_by` counts the link-carrying notices a sender wrote at or after `since`, in
+/// every project and every delivery status: revocations do not count, and a colleague sending
+/// the same invitation again adds to the colleague's count without taking from the first
+/// sender's.
+pub async fn count_sends_by_counts_link_notices_since_across_projects(store: Arc<dyn Store>) {
     let fx = Fixtures::default();
     let world = seed(&*store, &fx).await;
     let other = add_project(&*store, &fx, &world.account).await;
     let (now, owner, member) = (world.now, world.owner.id, world.member.id);
     let since = now - Duration::days(1);
-    let sent = |project: ProjectId, by: UserId, at| {
-        sent_at(fx.invitation(now, project, fx.email(), by, &fx.token()), at)
-    };
-    let old = sent(world.project.id, owner, now - Duration::days(2));
-    let writes = [
-        old.clone(),
-        sent(other.id, owner, since),
-        close(
-            sent(other.id, owner, now - Duration::hours(1)),
-            InvitationState::Accepted,
-            now,
-        ),
-        sent(world.project.id, member, now),
-    ];
-    apply_ok(
-        &*store,
-        invitations(writes.iter().map(insert).collect()),
-        "inviting",
-    )
-    .await;
-
-    let count = |inviter, since| {
+    let count = |sender, since| {
         let store = store.clone();
-        async move {
-            store
-                .count_invitations_sent_by(inviter, since)
-                .await
-                .unwrap()
-        }
+        async move { store.count_sends_by(sender, since).await.unwrap() }
     };
+    let before = [
+        count(owner, since).await,
+        count(owner, now - Duration::days(3)).await,
+        count(member, since).await,
+    ];
+    let invited = fx.invitation(now, other.id, fx.email(), owner, &fx.token());
+    let notice = |kind: NoticeKind, sent_by: UserId, at: DateTime<Utc>| {
+        let mut entry = fx.outbox_entry(at, &invited);
+        entry.notice.kind = kind;
+        entry.notice.sent_by = sent_by;
+        entry
+    };
+    let mut delivered = notice(NoticeKind::Invitation, owner, now - Duration::hours(1));
+    delivered.status = DeliveryStatus::Delivered;
+    delivered.finished_at = Some(now);
+    let entries = [
+        notice(NoticeKind::Invitation, owner, now - Duration::days(2)),
+        notice(NoticeKind::AccessGranted, owner, since),
+        delivered,
+        notice(NoticeKind::Revocation, owner, now),
+        notice(NoticeKind::Invitation, member, now),
+    ];
+    apply_ok(&*store, outbox(&entries), "sending").await;
+
     assert_eq!(
         count(owner, since).await,
-        3,
-        "the world's, the edge and the accepted"
+        before[0] + 2,
+        "the edge and the delivered one, not the old one nor the revocation"
     );
-    assert_eq!(count(owner, now - Duration::days(3)).await, 4);
+    assert_eq!(count(owner, now - Duration::days(3)).await, before[1] + 3);
     assert_eq!(count(owner, now + Duration::seconds(1)).await, 0);
-    assert_eq!(count(member, since).await, 1);
+    assert_eq!(count(member, since).await, before[2] + 1);
     assert_eq!(count(world.outsider.id, since).await, 0);
 
-    let resent_by_member = Invitation {
-        invited_by: member,
-        ..sent_at(old, now)
-    };
-    apply_ok(
-        &*store,
-        invitations(vec![update(&resent_by_member)]),
-        "resending",
-    )
-    .await;
+    let resent_by_member = notice(NoticeKind::Invitation, member, now);
+    apply_ok(&*store, outbox(from_ref(&resent_by_member)), "resending").await;
     assert_eq!(
-        count(owner, now - Duration::days(3)).await,
-        3,
-        "no longer the owner's"
+        count(owner, since).await,
+        before[0] + 2,
+        "a colleague's resend leaves the first sender's count alone"
     );
-    assert_eq!(count(member, since).await, 2);
+    assert_eq!(count(member, since).await, before[2] + 2);
+}
+
+/// A change inserting `entries` into the outbox.
+fn outbox(entries: &[OutboxEntry]) -> Change {
+    Change {
+        outbox: entries.iter().cloned().map(OutboxWrite::Insert).collect(),
+        ..Change::default()
+    }
 }
 
 /// `invitation` as if (last) sent at `at`: created then too, expiring a lifetime later.

@@ -98,7 +98,7 @@ macro_rules! __store_cases {
             invitations_filter_by_effective_state,
             invitations_paginate_in_id_order_after_filtering,
             count_pending_invitations_excludes_expired_in_effect,
-            count_invitations_sent_by_counts_since_across_projects,
+            count_sends_by_counts_link_notices_since_across_projects,
             // outbox
             outbox_entry_reads_back_and_updates,
             due_notices_are_queued_and_due_earliest_first,
@@ -275,7 +275,7 @@ impl Snapshot {
                 .await
                 .expect("pending count"),
             sent_by_owner: store
-                .count_invitations_sent_by(world.owner.id, now - Duration::days(30))
+                .count_sends_by(world.owner.id, now - Duration::days(30))
                 .await
                 .expect("sent count"),
             audit: store

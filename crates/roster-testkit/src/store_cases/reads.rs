@@ -91,7 +91,7 @@ pub async fn unknown_ids_read_as_none_or_empty(store: Arc<dyn Store>) {
     );
     assert_eq!(
         store
-            .count_invitations_sent_by(world.outsider.id, now - Duration::days(30))
+            .count_sends_by(world.outsider.id, now - Duration::days(30))
             .await
             .unwrap(),
         0

@@ -519,6 +519,7 @@ pub(crate) mod tests {
                 account_name: "Acme".into(),
                 role: Role::User,
                 inviter: Email::parse("boss@example.com").unwrap(),
+                sent_by: UserId::generate(start(), &random),
                 expires_at: start(),
                 send: 1,
                 language: None,

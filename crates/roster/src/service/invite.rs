@@ -152,17 +152,14 @@ impl InviteReport {
 struct Budgets {
     per_inviter: Option<(u32, u64)>,
     pending: Option<(u32, u64)>,
-    window_start: DateTime<Utc>,
 }
 
 impl Budgets {
     /// Whether one more send fits, and if so takes it. `fresh` says whether the send adds a new
-    /// pending invitation; `counted` whether the inviter's window already counts this invitation.
-    fn take(&mut self, fresh: bool, counted: bool) -> Result<(), LimitKind> {
-        if let Some((limit, left)) = self.per_inviter
-            && !counted
-            && left == 0
-        {
+    /// pending invitation. Every send costs the inviter one unit, a refresh as much as a first
+    /// send: the window counts the emails each inviter sent.
+    fn take(&mut self, fresh: bool) -> Result<(), LimitKind> {
+        if let Some((limit, 0)) = self.per_inviter {
             return Err(LimitKind::InvitationsPerInviterPerDay { limit });
         }
         if let Some((limit, left)) = self.pending
@@ -171,9 +168,7 @@ impl Budgets {
         {
             return Err(LimitKind::PendingInvitationsPerProject { limit });
         }
-        if let Some((_, left)) = &mut self.per_inviter
-            && !counted
-        {
+        if let Some((_, left)) = &mut self.per_inviter {
             *left -= 1;
         }
         if let Some((_, left)) = &mut self.pending
@@ -279,7 +274,6 @@ impl Roster {
         now: DateTime<Utc>,
     ) -> Result<Plan<InviteReport>, RosterError> {
         let limits = &self.config().limits;
-        let window_start = sending_window_start(now);
         let asked = screened
             .iter()
             .filter(|row| matches!(row, Screened::Asked(_)))
@@ -294,7 +288,6 @@ impl Roster {
                 Some(limit) => Some((limit, left(limit, context.pending_invitations)?)),
                 None => None,
             },
-            window_start,
         };
 
         if context.invitees.len() != asked {
@@ -391,9 +384,7 @@ impl Roster {
         let live = existing
             .as_ref()
             .filter(|inv| inv.effective_state(now) == InvitationState::Pending);
-        let counted =
-            live.is_some_and(|inv| already_counted(inv, inviter.id, budgets.window_start));
-        if let Err(limit) = budgets.take(live.is_none(), counted) {
+        if let Err(limit) = budgets.take(live.is_none()) {
             return InviteOutcome::LimitReached(limit);
         }
 
@@ -480,7 +471,7 @@ impl Roster {
                 invitation
             }
         };
-        let notice = notice_for(scope, &invitation, &inviter.email, notice_kind);
+        let notice = notice_for(scope, &invitation, inviter, notice_kind);
         outgoing.push(self.enqueue(change, notice, Some(token.clone()), now));
         if refreshed {
             InviteOutcome::Refreshed {
@@ -543,15 +534,6 @@ pub(crate) fn sending_window_start(now: DateTime<Utc>) -> DateTime<Utc> {
     earlier(now, Duration::hours(24))
 }
 
-/// Whether sending `invitation` again costs `inviter` nothing: they sent it within the window.
-pub(crate) fn already_counted(
-    invitation: &Invitation,
-    inviter: UserId,
-    window_start: DateTime<Utc>,
-) -> bool {
-    invitation.invited_by == inviter && invitation.sent_at >= window_start
-}
-
 /// Which notice an invitation to `user`'s address is: an access notice for a registered user, an
 /// invitation to create a password for anyone else.
 pub(crate) fn notice_kind(user: Option<&User>) -> NoticeKind {
@@ -573,7 +555,7 @@ pub(crate) fn expire(mut invitation: Invitation, now: DateTime<Utc>) -> Invitati
 pub(crate) fn notice_for(
     scope: &ProjectScope,
     invitation: &Invitation,
-    inviter: &Email,
+    sender: &User,
     kind: NoticeKind,
 ) -> Notice {
     Notice {
@@ -584,7 +566,8 @@ pub(crate) fn notice_for(
         project_name: scope.project.name.clone(),
         account_name: scope.account.name.clone(),
         role: invitation.role,
-        inviter: inviter.clone(),
+        inviter: sender.email.clone(),
+        sent_by: sender.id,
         expires_at: invitation.expires_at,
         send: invitation.sends,
         language: invitation.language.clone(),

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::invite::{already_counted, notice_for, notice_kind, sending_window_start};
+use super::invite::{notice_for, notice_kind, sending_window_start};
 use super::{Plan, ProjectScope, Roster};
 use crate::audit::AuditAction;
 use crate::clock::later;
@@ -75,10 +75,7 @@ impl Roster {
             for_manager(context, actor, now, policy::require_resendable)?;
         let inviter = scope.actor_user()?;
         let mut change = Change::on_project(scope.project.id, scope.project.version);
-        let window_start = sending_window_start(now);
-        if let Some((limit, 0)) = self.inviter_budget(inviter, sent_by_actor, &mut change)?
-            && !already_counted(&invitation, actor, window_start)
-        {
+        if let Some((limit, 0)) = self.inviter_budget(inviter, sent_by_actor, &mut change)? {
             return Err(RosterError::LimitReached(
                 LimitKind::InvitationsPerInviterPerDay { limit },
             ));
@@ -104,7 +101,7 @@ impl Roster {
                 role: invitation.role,
             },
         ));
-        let notice = notice_for(&scope, &invitation, &inviter.email, kind);
+        let notice = notice_for(&scope, &invitation, inviter, kind);
         let outgoing = vec![self.enqueue(&mut change, notice, Some(token.clone()), now)];
         Ok(Plan {
             change,
@@ -153,8 +150,7 @@ impl Roster {
                         email: invitation.email.clone(),
                     },
                 ));
-                let notice =
-                    notice_for(&scope, &invitation, &inviter.email, NoticeKind::Revocation);
+                let notice = notice_for(&scope, &invitation, inviter, NoticeKind::Revocation);
                 let outgoing = vec![roster.enqueue(&mut change, notice, None, now)];
                 Ok(Plan {
                     change,

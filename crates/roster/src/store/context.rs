@@ -76,8 +76,9 @@ pub struct InviteContext {
     pub project: ProjectContext,
     /// One entry per address of the query, in its order.
     pub invitees: Vec<Invitee>,
-    /// How many invitations `actor` sent at or after the query's `sent_since`, in any project
-    /// and any state; `None` when that is `None`.
+    /// How many invitation emails `actor` sent at or after the query's `sent_since`, in any
+    /// project (as [`Lookup::count_sends_by`](super::Lookup::count_sends_by) answers); `None`
+    /// when that is `None`.
     pub sent_by_actor: Option<u64>,
     /// How many invitations of the project are pending in effect at the query's `pending_at`;
     /// `None` when that is `None`.

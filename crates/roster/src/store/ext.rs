@@ -234,16 +234,18 @@ pub trait StoreExt: Store {
             .unwrap_or(0))
     }
 
-    /// How many invitations, in any project and any state, were last sent by `inviter` at or
-    /// after `since`.
-    async fn count_invitations_sent_by(
+    /// How many invitation emails `sender` sent at or after `since`, in any project: the outbox
+    /// entries of a kind that carries a link ([`NoticeKind::carries_link`](crate::NoticeKind::carries_link))
+    /// whose notice was written by them ([`Notice::sent_by`](crate::Notice::sent_by)) and
+    /// created then, in any status.
+    async fn count_sends_by(
         &self,
-        inviter: UserId,
+        sender: UserId,
         since: DateTime<Utc>,
     ) -> Result<u64, StoreError> {
         let read = Read::Invitation {
             key: InvitationKey::Id(InvitationId::from_uuid(Uuid::nil())),
-            actor: Some(inviter),
+            actor: Some(sender),
             sent_since: Some(since),
         };
         match self.read(read).await? {

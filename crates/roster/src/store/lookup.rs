@@ -57,13 +57,11 @@ pub trait Lookup {
         project: ProjectId,
         now: DateTime<Utc>,
     ) -> Result<u64, StoreError>;
-    /// How many invitations, in any project and any state, were last sent by `inviter` at or
-    /// after `since`.
-    fn count_invitations_sent_by(
-        &mut self,
-        inviter: UserId,
-        since: DateTime<Utc>,
-    ) -> Result<u64, StoreError>;
+    /// How many invitation emails `sender` sent at or after `since`, in any project: the outbox
+    /// entries of a kind that carries a link ([`NoticeKind::carries_link`](crate::NoticeKind::carries_link))
+    /// whose notice was written by them ([`Notice::sent_by`](crate::Notice::sent_by)) and
+    /// created then, in any status.
+    fn count_sends_by(&mut self, sender: UserId, since: DateTime<Utc>) -> Result<u64, StoreError>;
     /// The outbox entry with this id.
     fn outbox_entry(&mut self, id: NoticeId) -> Result<Option<OutboxEntry>, StoreError>;
 }
@@ -90,9 +88,7 @@ pub fn gather(lookup: &mut impl Lookup, read: &Read) -> Result<Snapshot, StoreEr
         } => Snapshot::Invitation {
             context: invitation_context(lookup, key, *actor)?,
             sent_by_actor: match (actor, sent_since) {
-                (Some(actor), Some(since)) => {
-                    Some(lookup.count_invitations_sent_by(*actor, *since)?)
-                }
+                (Some(actor), Some(since)) => Some(lookup.count_sends_by(*actor, *since)?),
                 _ => None,
             },
         },
@@ -182,7 +178,7 @@ pub fn invite_context(
         });
     }
     let sent_by_actor = match query.sent_since {
-        Some(since) => Some(lookup.count_invitations_sent_by(query.actor, since)?),
+        Some(since) => Some(lookup.count_sends_by(query.actor, since)?),
         None => None,
     };
     let pending_invitations = match query.pending_at {

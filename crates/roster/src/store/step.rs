@@ -48,8 +48,8 @@ pub enum Read {
         member: UserId,
     },
     /// The [`InvitationContext`] `key` finds, for `actor`; with `sent_since`, also how many
-    /// invitations `actor` sent at or after it, in any project and any state (as
-    /// [`Lookup::count_invitations_sent_by`](super::Lookup::count_invitations_sent_by) answers).
+    /// invitation emails `actor` sent at or after it, in any project (as
+    /// [`Lookup::count_sends_by`](super::Lookup::count_sends_by) answers).
     Invitation {
         /// How to find the invitation.
         key: InvitationKey,
@@ -90,7 +90,7 @@ pub enum Snapshot {
     Invitation {
         /// The invitation with its people; `None` if `key` finds nothing or its project is gone.
         context: Option<InvitationContext>,
-        /// How many invitations the actor sent since `sent_since`; `None` when not asked.
+        /// How many invitation emails the actor sent since `sent_since`; `None` when not asked.
         sent_by_actor: Option<u64>,
     },
     /// For [`Read::Invite`]; `None` if the project or its account does not exist.
