@@ -66,11 +66,9 @@ async fn main() -> ExitCode {
     };
     let roster = Roster::builder(store, Arc::new(ConsoleNotifier))
         // Demo-grade hashing keeps the example instant; keep the default cost in production.
-        .config(RosterConfig {
-            passwords: PasswordPolicy::insecure_fast_for_tests(),
-            ..RosterConfig::default()
-        })
-        .build();
+        .config(RosterConfig::default().passwords(PasswordPolicy::insecure_fast_for_tests()))
+        .build()
+        .expect("a valid configuration");
     match portal::run(&roster).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

@@ -89,11 +89,9 @@ async fn run(args: Args) -> Result<(), String> {
     println!("store: SQLite file {}", args.db.display());
     let roster = Roster::builder(Arc::new(store), Arc::new(Announced(notifier)))
         // Demo-grade hashing keeps the example instant; keep the default cost in production.
-        .config(RosterConfig {
-            passwords: PasswordPolicy::insecure_fast_for_tests(),
-            ..RosterConfig::default()
-        })
-        .build();
+        .config(RosterConfig::default().passwords(PasswordPolicy::insecure_fast_for_tests()))
+        .build()
+        .expect("a valid configuration");
     portal::run(&roster)
         .await
         .map_err(|error| error.to_string())?;

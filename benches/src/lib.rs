@@ -23,11 +23,9 @@ impl Notifier for NullNotifier {
 pub fn roster_on(store: Arc<dyn Store>) -> Roster {
     Roster::builder(store, Arc::new(NullNotifier))
         .random(Arc::new(SeededRandom::new(7)))
-        .config(RosterConfig {
-            passwords: PasswordPolicy::insecure_fast_for_tests(),
-            ..RosterConfig::default()
-        })
+        .config(RosterConfig::default().passwords(PasswordPolicy::insecure_fast_for_tests()))
         .build()
+        .expect("a valid configuration")
 }
 
 /// What every benchmark starts from: an administrator, their account and a project in it.

@@ -34,11 +34,9 @@ async fn the_database_file_holds_token_hashes_but_never_a_token() {
     for _run in 0..2 {
         let store = Arc::new(SqliteStore::open(&path).expect("open"));
         let roster = Roster::builder(store, Arc::new(notifier.clone()))
-            .config(RosterConfig {
-                passwords: PasswordPolicy::insecure_fast_for_tests(),
-                ..RosterConfig::default()
-            })
-            .build();
+            .config(RosterConfig::default().passwords(PasswordPolicy::insecure_fast_for_tests()))
+            .build()
+            .expect("a valid configuration");
         roster_examples::portal::run(&roster)
             .await
             .expect("the portal flow");

@@ -29,11 +29,9 @@
 //! let roster = Roster::builder(store.clone(), Arc::new(notifier.clone()))
 //!     .clock(clock.clone())
 //!     .random(Arc::new(SeededRandom::new(42)))
-//!     .config(RosterConfig {
-//!         passwords: PasswordPolicy::insecure_fast_for_tests(),
-//!         ..Default::default()
-//!     })
-//!     .build();
+//!     .config(RosterConfig::default().passwords(PasswordPolicy::insecure_fast_for_tests()))
+//!     .build()
+//!     .expect("a valid configuration");
 //! // `roster` now runs every command against `store`; `notifier` shows what was sent.
 //! assert!(notifier.messages().is_empty());
 //! # let _ = roster;

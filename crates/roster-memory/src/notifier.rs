@@ -41,11 +41,9 @@ impl Failure {
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let notifier = RecordingNotifier::new();
 /// let roster = Roster::builder(Arc::new(InMemoryStore::new()), Arc::new(notifier.clone()))
-///     .config(RosterConfig {
-///         passwords: PasswordPolicy::insecure_fast_for_tests(),
-///         ..Default::default()
-///     })
-///     .build();
+///     .config(RosterConfig::default().passwords(PasswordPolicy::insecure_fast_for_tests()))
+///     .build()
+///     .expect("a valid configuration");
 /// let admin = roster.register("admin@example.com", "correct horse battery").await?;
 /// let account = roster.create_account(admin.id, "Acme").await?;
 /// let project = roster.create_project(admin.id, account.id, "Website").await?;

@@ -16,11 +16,9 @@ fn roster(clock: DateTime<Utc>, config: RosterConfig) -> Roster {
         Arc::new(RecordingNotifier::new()),
     )
     .clock(Arc::new(ManualClock::new(clock)))
-    .config(RosterConfig {
-        passwords: PasswordPolicy::insecure_fast_for_tests(),
-        ..config
-    })
+    .config(config.passwords(PasswordPolicy::insecure_fast_for_tests()))
     .build()
+    .expect("a valid configuration")
 }
 
 /// Registers an administrator with a project, invites one address, resends it and runs a
@@ -52,37 +50,29 @@ async fn every_computed_time(roster: &Roster) {
 
 #[tokio::test]
 async fn the_longest_invitation_lifetime_and_lease_do_not_panic() {
-    let config = RosterConfig {
-        limits: Limits {
-            invitation_lifetime: TimeDelta::MAX,
-            invitations_per_inviter_per_day: Some(5),
-            ..Limits::default()
-        },
-        delivery: DeliveryPolicy {
-            lease: TimeDelta::MAX,
-            initial_backoff: TimeDelta::MAX,
-            max_backoff: TimeDelta::MAX,
-            ..DeliveryPolicy::default()
-        },
-        ..RosterConfig::default()
-    };
+    let config = RosterConfig::default()
+        .limits(
+            Limits::default()
+                .invitation_lifetime(TimeDelta::MAX)
+                .invitations_per_inviter_per_day(Some(5)),
+        )
+        .delivery(
+            DeliveryPolicy::default()
+                .lease(TimeDelta::MAX)
+                .initial_backoff(TimeDelta::MAX)
+                .max_backoff(TimeDelta::MAX),
+        );
     every_computed_time(&roster(Utc::now(), config)).await;
 }
 
 #[tokio::test]
 async fn a_clock_at_the_latest_instant_does_not_panic() {
-    let config = RosterConfig {
-        limits: Limits::portal(),
-        ..RosterConfig::default()
-    };
+    let config = RosterConfig::default().limits(Limits::portal());
     every_computed_time(&roster(DateTime::<Utc>::MAX_UTC, config)).await;
 }
 
 #[tokio::test]
 async fn a_clock_at_the_earliest_instant_does_not_panic() {
-    let config = RosterConfig {
-        limits: Limits::portal(),
-        ..RosterConfig::default()
-    };
+    let config = RosterConfig::default().limits(Limits::portal());
     every_computed_time(&roster(DateTime::<Utc>::MIN_UTC, config)).await;
 }

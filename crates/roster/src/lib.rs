@@ -91,7 +91,7 @@ mod version;
 pub use account::{Account, Project};
 pub use audit::{AuditAction, AuditEvent};
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use config::{DeliveryPolicy, Limits, PasswordPolicy, RosterConfig};
+pub use config::{ConfigError, DeliveryPolicy, Limits, PasswordPolicy, RosterConfig};
 pub use email::{Email, EmailError};
 pub use error::{Denial, LimitKind, RosterError};
 pub use id::{AccountId, EventId, InvitationId, NoticeId, ProjectId, UserId};

@@ -84,25 +84,11 @@ mod tests {
 
     #[test]
     fn length_bounds_are_enforced() {
-        let policy = PasswordPolicy {
-            min_length: 3,
-            max_length: 5,
-            ..PasswordPolicy::default()
-        };
+        let policy = PasswordPolicy::default().min_length(3).max_length(5);
         assert!(check_length(&policy, "abc").is_ok());
         assert!(check_length(&policy, "ab").is_err());
         assert!(check_length(&policy, "abcdef").is_err());
         // Counted in characters at the bottom, so three accented letters pass.
-        assert!(
-            check_length(
-                &PasswordPolicy {
-                    min_length: 3,
-                    max_length: 64,
-                    ..policy
-                },
-                "äöü"
-            )
-            .is_ok()
-        );
+        assert!(check_length(&policy.min_length(3).max_length(64), "äöü").is_ok());
     }
 }

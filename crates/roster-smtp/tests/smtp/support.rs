@@ -54,15 +54,13 @@ impl Portal {
         let clock = Arc::new(ManualClock::new("2026-03-01T09:00:00Z".parse().unwrap()));
         let roster = Roster::builder(Arc::new(store), Arc::new(notifier))
             .clock(clock.clone())
-            .config(RosterConfig {
-                passwords: PasswordPolicy::insecure_fast_for_tests(),
-                delivery: DeliveryPolicy {
-                    batch_size: 3,
-                    ..DeliveryPolicy::default()
-                },
-                ..RosterConfig::default()
-            })
-            .build();
+            .config(
+                RosterConfig::default()
+                    .passwords(PasswordPolicy::insecure_fast_for_tests())
+                    .delivery(DeliveryPolicy::default().batch_size(3)),
+            )
+            .build()
+            .expect("a valid configuration");
         let admin = roster.register(ADMIN, "admin-password").await.unwrap();
         let account = roster.create_account(admin.id, "Acme Cloud").await.unwrap();
         let project = roster

@@ -54,6 +54,7 @@ pub fn service(
         .clock(clock)
         .config(config())
         .build()
+        .expect("a valid configuration")
 }
 
 /// The parent's own service: seeded, as only the parent draws ids from it.
@@ -63,13 +64,11 @@ pub fn parent_service(store: Arc<dyn Store>, notifier: Arc<dyn Notifier>) -> Ros
         .random(Arc::new(SeededRandom::new(42)))
         .config(config())
         .build()
+        .expect("a valid configuration")
 }
 
 fn config() -> RosterConfig {
-    RosterConfig {
-        passwords: PasswordPolicy::insecure_fast_for_tests(),
-        ..RosterConfig::default()
-    }
+    RosterConfig::default().passwords(PasswordPolicy::insecure_fast_for_tests())
 }
 
 /// A registered owner, their account, and a project they administer.

@@ -75,16 +75,15 @@ fn settle<E: Debug, A>(
 }
 
 fn config() -> RosterConfig {
-    RosterConfig {
-        limits: Limits {
-            invitation_lifetime: LIFETIME,
-            invitations_per_inviter_per_day: Some(PER_INVITER_PER_DAY),
-            pending_invitations_per_project: Some(PENDING_PER_PROJECT),
-            ..Limits::default()
-        },
-        delivery: DeliveryPolicy::default(),
-        passwords: PasswordPolicy::insecure_fast_for_tests(),
-    }
+    RosterConfig::default()
+        .limits(
+            Limits::default()
+                .invitation_lifetime(LIFETIME)
+                .invitations_per_inviter_per_day(Some(PER_INVITER_PER_DAY))
+                .pending_invitations_per_project(Some(PENDING_PER_PROJECT)),
+        )
+        .delivery(DeliveryPolicy::default())
+        .passwords(PasswordPolicy::insecure_fast_for_tests())
 }
 
 /// The service, what the test learned from it (ids, tokens), and the model.
@@ -122,7 +121,8 @@ impl World {
             .clock(clock.clone())
             .random(Arc::new(SeededRandom::new(seed)))
             .config(config())
-            .build();
+            .build()
+            .expect("a valid configuration");
         let mut ids = vec![None; POOL.len()];
         for person in REGISTERED_AT_START {
             let user = roster.register(POOL[person], PASSWORD).await;

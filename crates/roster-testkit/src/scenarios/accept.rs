@@ -329,10 +329,7 @@ pub async fn an_invitation_expires_after_seven_days(store: Arc<dyn Store>) {
 
 /// `Limits::invitation_lifetime` sets how long a link works.
 pub async fn a_custom_invitation_lifetime_is_honoured(store: Arc<dyn Store>) {
-    let limits = Limits {
-        invitation_lifetime: Duration::hours(1),
-        ..Limits::default()
-    };
+    let limits = Limits::default().invitation_lifetime(Duration::hours(1));
     let world = World::with_limits(store, limits);
     let (admin, project) = world.admin_with_project().await;
     let (invitation, token) = world

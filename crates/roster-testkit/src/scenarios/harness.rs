@@ -43,11 +43,9 @@ pub(crate) fn email(address: &str) -> Email {
 
 /// The configuration scenarios run with: fast password hashing and the given limits.
 pub(crate) fn config_with(limits: Limits) -> RosterConfig {
-    RosterConfig {
-        limits,
-        passwords: PasswordPolicy::insecure_fast_for_tests(),
-        ..RosterConfig::default()
-    }
+    RosterConfig::default()
+        .limits(limits)
+        .passwords(PasswordPolicy::insecure_fast_for_tests())
 }
 
 /// Everything one scenario acts on and inspects.
@@ -85,7 +83,8 @@ impl World {
             .clock(clock.clone())
             .random(Arc::new(SeededRandom::new(42)))
             .config(config_with(limits))
-            .build();
+            .build()
+            .expect("a valid configuration");
         World {
             store,
             roster,
@@ -101,6 +100,7 @@ impl World {
             .random(Arc::new(SeededRandom::new(7)))
             .config(self.roster.config().clone())
             .build()
+            .expect("a valid configuration")
     }
 
     pub(crate) fn now(&self) -> DateTime<Utc> {

@@ -98,10 +98,7 @@ pub async fn nobody_invites_above_their_own_role(store: Arc<dyn Store>) {
 /// (no invitation, user, notice or audit event), passing rows are all applied and announced with
 /// a token that works.
 pub async fn bulk_invite_reports_each_row_in_order(store: Arc<dyn Store>) {
-    let limits = Limits {
-        pending_invitations_per_project: Some(3),
-        ..Limits::default()
-    };
+    let limits = Limits::default().pending_invitations_per_project(Some(3));
     let world = World::with_limits(store, limits);
     let (admin, project) = world.admin_with_project().await;
     world.register("reg@example.com").await;

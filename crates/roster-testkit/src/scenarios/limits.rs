@@ -180,10 +180,7 @@ pub async fn a_colleague_refresh_gives_no_budget_back(store: Arc<dyn Store>) {
 /// `Limits::pending_invitations_per_project` caps the pending invitations of a project: the row
 /// over the cap is `LimitReached`; refreshes do not add one; closed and expired ones do not count.
 pub async fn pending_invitations_per_project_are_capped(store: Arc<dyn Store>) {
-    let limits = Limits {
-        pending_invitations_per_project: Some(2),
-        ..Limits::default()
-    };
+    let limits = Limits::default().pending_invitations_per_project(Some(2));
     let world = World::with_limits(store, limits);
     let (admin, project) = world.admin_with_project().await;
     let other = world.sibling_project(&admin, &project, "Other").await;
@@ -245,10 +242,7 @@ pub async fn pending_invitations_per_project_are_capped(store: Arc<dyn Store>) {
 /// `Limits::rows_per_invite` bounds one call: a longer one fails as a whole with
 /// `LimitReached(RowsPerInvite)` and changes nothing.
 pub async fn too_many_rows_fail_the_whole_call(store: Arc<dyn Store>) {
-    let limits = Limits {
-        rows_per_invite: 3,
-        ..Limits::default()
-    };
+    let limits = Limits::default().rows_per_invite(3);
     let world = World::with_limits(store, limits);
     let (admin, project) = world.admin_with_project().await;
     let before = world.snapshot(project.id).await;

@@ -7,14 +7,19 @@
 //! again gets a fresh one, rotated in the same change that takes the lease: the link in the last
 //! email delivered for an invitation is the one that works.
 //!
-//! Sends run [`DeliveryPolicy::concurrency`](crate::DeliveryPolicy::concurrency) at a time. A pass
-//! always finishes the sends it started before it returns; a process stopped in the middle (or a
-//! worker whose shutdown timed out) leaves its leased entries to be sent again once the lease runs
-//! out, so a notifier must give up on a send well within
-//! [`DeliveryPolicy::lease`](crate::DeliveryPolicy::lease) (an email that arrives after its
-//! lease ran out may carry a link that a later send has already replaced).
+//! Sends run [`DeliveryPolicy::concurrency`](crate::DeliveryPolicy::concurrency) at a time. Each
+//! ends by [`DeliveryPolicy::send_deadline`](crate::DeliveryPolicy::send_deadline), which roster
+//! enforces around the notifier (a cut send is a temporary failure), and the configuration is
+//! refused unless the lease outlasts two deadlines and the record delay: a send that began under
+//! a lease has ended, and its outcome been written, before the lease can run out and another
+//! pass rotate the token and send again. So an email that arrives carries the newest link, or
+//! one that a later email replaces. A pass always finishes the sends it started before it
+//! returns; a process stopped in the middle leaves its leased entries to be sent again once the
+//! lease runs out.
 
 use chrono::{DateTime, Duration, Utc};
+use futures_timer::Delay;
+use futures_util::future::{self, Either, FutureExt, Shared};
 use futures_util::stream::{self, StreamExt};
 use serde::{Deserialize, Serialize};
 
@@ -74,13 +79,20 @@ impl Roster {
     /// went is recorded by a flush scheduled soon after on a Tokio runtime, in one batch with
     /// every other record of that moment (or, with no runtime, by the next command), never in
     /// a foreground commit of its own.
+    ///
+    /// All of it ends by [`DeliveryPolicy::send_deadline`](crate::DeliveryPolicy::send_deadline):
+    /// a send still running then is cut (a temporary failure, retried later), and one not begun
+    /// is left queued and due for the delivery worker. A command never waits longer for mail.
     pub(crate) async fn send_after_commit(&self, queued: Vec<Queued>) -> DeliveryReport {
         let mut report = DeliveryReport::default();
         if queued.is_empty() {
             return report;
         }
+        // A timer thread of futures-timer's own, so the deadline holds on any executor.
+        let deadline = self.config().delivery.send_deadline;
+        let stop = Delay::new(deadline.to_std().unwrap_or_default()).shared();
         let entries: Vec<OutboxEntry> = stream::iter(queued)
-            .map(|queued| self.send_one(queued))
+            .map(|queued| self.send_one(queued, stop.clone()))
             .buffer_unordered(self.concurrency())
             .collect()
             .await;
@@ -208,15 +220,29 @@ impl Roster {
         self.config().delivery.concurrency.max(1)
     }
 
-    /// Hands one notice to the notifier; returns its entry updated with the outcome.
-    async fn send_one(&self, queued: Queued) -> OutboxEntry {
+    /// Hands one notice to the notifier unless `stop` has come; returns its entry updated with
+    /// the outcome. A send still running at `stop` is dropped (cut) and fails temporarily.
+    async fn send_one(&self, queued: Queued, stop: Shared<Delay>) -> OutboxEntry {
         let Queued { mut entry, token } = queued;
+        if stop.clone().now_or_never().is_some() {
+            // Never attempted: due at once for the worker, the attempt counted at enqueue undone.
+            entry.attempts = entry.attempts.saturating_sub(1);
+            entry.next_attempt_at = self.now();
+            return entry;
+        }
         let outgoing = OutgoingNotice {
             id: entry.id,
             notice: entry.notice.clone(),
             token,
         };
-        let result = self.notifier().send(&outgoing).await;
+        let send = self.notifier().send(&outgoing);
+        let result = match future::select(std::pin::pin!(send), stop).await {
+            Either::Left((result, _)) => result,
+            Either::Right(((), _)) => Err(NotifyError::temporary(format!(
+                "the send was cut at the send deadline ({} ms)",
+                self.config().delivery.send_deadline.num_milliseconds()
+            ))),
+        };
         let now = self.now();
         match result {
             Ok(()) => {
@@ -614,11 +640,9 @@ pub(crate) mod tests {
         Roster::builder(Arc::new(store), notifier)
             .clock(Arc::new(ManualClock::new(start())))
             .random(Arc::new(SeededRandom::new(7)))
-            .config(RosterConfig {
-                delivery,
-                ..RosterConfig::default()
-            })
+            .config(RosterConfig::default().delivery(delivery))
             .build()
+            .expect("a valid configuration")
     }
 
     pub(crate) fn entries(count: u64) -> Vec<OutboxEntry> {
@@ -627,11 +651,9 @@ pub(crate) mod tests {
     }
 
     pub(crate) fn policy(concurrency: usize, batch_size: usize) -> DeliveryPolicy {
-        DeliveryPolicy {
-            concurrency,
-            batch_size,
-            ..DeliveryPolicy::default()
-        }
+        DeliveryPolicy::default()
+            .concurrency(concurrency)
+            .batch_size(batch_size)
     }
 
     #[tokio::test]
@@ -730,10 +752,7 @@ pub(crate) mod tests {
             kept.lock().unwrap().extend(step.deliveries.clone());
             Ok(())
         });
-        let delivery = DeliveryPolicy {
-            record_delay: Duration::milliseconds(1),
-            ..DeliveryPolicy::default()
-        };
+        let delivery = DeliveryPolicy::default().record_delay(Duration::milliseconds(1));
         let roster = roster_on(store, Arc::new(OverlapNotifier::default()), delivery);
         let queued = entries(2)
             .into_iter()
@@ -760,14 +779,13 @@ pub(crate) mod tests {
 
     #[test]
     fn backoff_doubles_with_jitter_and_is_capped() {
-        let roster = roster_with(RosterConfig {
-            delivery: DeliveryPolicy {
-                initial_backoff: Duration::seconds(10),
-                max_backoff: Duration::seconds(100),
-                ..DeliveryPolicy::default()
-            },
-            ..RosterConfig::default()
-        });
+        let roster = roster_with(
+            RosterConfig::default().delivery(
+                DeliveryPolicy::default()
+                    .initial_backoff(Duration::seconds(10))
+                    .max_backoff(Duration::seconds(100)),
+            ),
+        );
         for (attempts, full) in [(1, 10), (2, 20), (3, 40), (4, 80), (5, 100), (40, 100)] {
             let delay = roster.backoff(attempts);
             assert!(

@@ -670,13 +670,8 @@ mod tests {
     async fn a_store_leaving_out_a_count_it_was_asked_for_is_refused() {
         let admin = admin();
         let store = answering(&admin, vec![Invitee::default()], None);
-        let config = RosterConfig {
-            limits: Limits {
-                invitations_per_inviter_per_day: Some(5),
-                ..Limits::default()
-            },
-            ..RosterConfig::default()
-        };
+        let config = RosterConfig::default()
+            .limits(Limits::default().invitations_per_inviter_per_day(Some(5)));
         let error = roster_on(store, config)
             .invite(
                 admin.id,

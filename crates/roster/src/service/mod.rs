@@ -26,7 +26,7 @@ use chrono::{DateTime, Utc};
 use crate::account::{Account, Project};
 use crate::audit::{AuditAction, AuditEvent};
 use crate::clock::{Clock, SystemClock};
-use crate::config::RosterConfig;
+use crate::config::{ConfigError, RosterConfig};
 use crate::error::RosterError;
 use crate::id::{EventId, UserId};
 use crate::notice::OutboxEntry;
@@ -115,8 +115,16 @@ impl RosterBuilder {
         self
     }
 
-    /// The service.
-    pub fn build(self) -> Roster {
+    /// The service, once its configuration passes [`RosterConfig::validate`].
+    ///
+    /// Errors: [`ConfigError`] naming the first setting refused.
+    pub fn build(self) -> Result<Roster, ConfigError> {
+        self.config.validate()?;
+        Ok(self.build_checked())
+    }
+
+    /// The service, its configuration validated.
+    fn build_checked(self) -> Roster {
         Roster {
             inner: Arc::new(Inner {
                 store: self.store,
@@ -191,7 +199,12 @@ impl Roster {
     /// A service on `store` and `notifier` with the system clock, the OS random generator and the
     /// default configuration.
     pub fn new(store: Arc<dyn Store>, notifier: Arc<dyn Notifier>) -> Self {
-        Roster::builder(store, notifier).build()
+        let builder = Roster::builder(store, notifier);
+        match builder.config.validate() {
+            Ok(()) => builder.build_checked(),
+            // The defaults pass `validate` (a unit test holds it to that).
+            Err(error) => unreachable!("the default configuration is refused: {error}"),
+        }
     }
 
     /// A builder to set the clock, random source or configuration.
@@ -354,6 +367,7 @@ pub(crate) mod tests {
             .random(Arc::new(SeededRandom::new(1)))
             .config(config)
             .build()
+            .expect("a valid configuration")
     }
 
     fn plan_writing_something() -> Plan<u32> {
