@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::net::IpAddr;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use async_trait::async_trait;
 use lettre::transport::smtp::PoolConfig;
@@ -33,7 +34,11 @@ use crate::templates::Templates;
 /// At most [`SmtpConfig::pool_size`] messages are in flight at once, over as many pooled
 /// connections; further sends wait for a free one.
 pub struct SmtpNotifier {
-    transport: Transport,
+    /// Replaced whole when a send is cut (see [`CutSend`]); sends in flight keep the one they
+    /// started on.
+    transport: Mutex<Arc<Transport>>,
+    /// What a replacement transport is built from.
+    config: SmtpConfig,
     composer: Composer,
     slots: Semaphore,
     server: String,
@@ -112,7 +117,7 @@ impl SmtpNotifier {
     ///
     /// The failure, classified as a send's would be.
     pub async fn check_connection(&self) -> Result<(), NotifyError> {
-        match self.transport.test_connection().await {
+        match self.current_transport().test_connection().await {
             Ok(true) => Ok(()),
             Ok(false) => Err(NotifyError::temporary(format!(
                 "{}: the server did not answer NOOP",
@@ -135,7 +140,15 @@ impl Notifier for SmtpNotifier {
             .acquire()
             .await
             .map_err(|_| NotifyError::temporary("the notifier is shutting down"))?;
-        match self.transport.send(message).await {
+        let transport = self.current_transport();
+        let mut cut = CutSend {
+            notifier: self,
+            transport: &transport,
+            armed: true,
+        };
+        let sent = transport.send(message).await;
+        cut.armed = false;
+        match sent {
             Ok(_) => {
                 tracing::debug!(notice = %outgoing.id, to = %outgoing.notice.to, "email accepted by the server");
                 Ok(())
@@ -152,6 +165,50 @@ impl Notifier for SmtpNotifier {
                 let link = link.unwrap_or_default();
                 Err(classify(error, &self.server, &[&link, &token]))
             }
+        }
+    }
+}
+
+impl SmtpNotifier {
+    fn current_transport(&self) -> Arc<Transport> {
+        self.transport
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Swaps in a fresh transport (a new pool) if `cut` is still the current one.
+    fn replace_transport(&self, cut: &Arc<Transport>) {
+        let mut current = self
+            .transport
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if !Arc::ptr_eq(&current, cut) {
+            return;
+        }
+        match transport(&self.config) {
+            Ok(fresh) => *current = Arc::new(Transport(Some(fresh))),
+            // The same settings built the first one; should they fail now, keep it.
+            Err(error) => tracing::warn!(error = %error, "could not replace a cut SMTP transport"),
+        }
+    }
+}
+
+/// A send in flight. Dropped before it finished (the roster's send deadline, or any caller
+/// giving up, dropped the future), it retires the whole transport: lettre would return the
+/// connection to its pool mid-transaction, and the next message on it would read the replies
+/// meant for this one. The retired pool closes its connections once the sends still on it end.
+struct CutSend<'a> {
+    notifier: &'a SmtpNotifier,
+    transport: &'a Arc<Transport>,
+    armed: bool,
+}
+
+impl Drop for CutSend<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            tracing::debug!(server = %self.notifier.server, "an SMTP send was cut; using a fresh connection pool");
+            self.notifier.replace_transport(self.transport);
         }
     }
 }
@@ -203,7 +260,8 @@ impl SmtpNotifierBuilder {
         };
         let config = &self.config;
         Ok(SmtpNotifier {
-            transport: Transport(Some(transport(config)?)),
+            transport: Mutex::new(Arc::new(Transport(Some(transport(config)?)))),
+            config: self.config.clone(),
             composer,
             slots: Semaphore::new(config.pool_size.max(1) as usize),
             server: format!("{}:{}", config.host, config.port),

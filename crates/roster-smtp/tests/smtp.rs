@@ -8,6 +8,7 @@ mod smtp {
     mod messages;
     mod outage;
     mod rejection;
+    mod slow;
     pub(crate) mod server;
     pub(crate) mod support;
 }

@@ -1,6 +1,7 @@
 //! A real SMTP server on 127.0.0.1 for the tests: `mailin`'s protocol engine (the one inside
 //! `mailin-embedded`) behind a tokio listener, so a test can start it late, refuse chosen
-//! recipients, cut a delivery after taking the message, and read back what arrived.
+//! recipients, cut a delivery after taking the message, stall before answering `DATA`, and read
+//! back what arrived.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -29,6 +30,9 @@ struct Shared {
     received: Vec<Received>,
     refusals: HashMap<String, (u16, String)>,
     cuts: usize,
+    /// How many `DATA` commands to stall, and for how long.
+    stalls: usize,
+    stall_for: Duration,
 }
 
 /// The server; stops when dropped.
@@ -86,6 +90,14 @@ impl TestServer {
         self.shared.lock().unwrap().cuts = count;
     }
 
+    /// Waits `pause` before answering each of the next `count` `DATA` commands (a server that
+    /// accepted the envelope, then hangs), then goes on as usual.
+    pub fn stall_next(&self, count: usize, pause: Duration) {
+        let mut shared = self.shared.lock().unwrap();
+        shared.stalls = count;
+        shared.stall_for = pause;
+    }
+
     /// What arrived so far, in order.
     pub fn received(&self) -> Vec<Received> {
         self.shared.lock().unwrap().received.clone()
@@ -136,9 +148,11 @@ async fn session(
     shared: Arc<Mutex<Shared>>,
 ) -> std::io::Result<()> {
     let cut = Arc::new(AtomicBool::new(false));
+    let stall = Arc::new(Mutex::new(None));
     let recorder = Recorder {
         shared,
         cut: cut.clone(),
+        stall: stall.clone(),
         envelope: None,
         data: Vec::new(),
     };
@@ -153,6 +167,10 @@ async fn session(
             return Ok(());
         }
         let response = session.process(&line);
+        let pause = stall.lock().unwrap().take();
+        if let Some(pause) = pause {
+            tokio::time::sleep(pause).await;
+        }
         if cut.load(Ordering::SeqCst) {
             // Hang up with the message taken and unacknowledged.
             return Ok(());
@@ -172,6 +190,8 @@ async fn session(
 struct Recorder {
     shared: Arc<Mutex<Shared>>,
     cut: Arc<AtomicBool>,
+    /// Set by `DATA` when it is to be stalled: the session waits that long before answering.
+    stall: Arc<Mutex<Option<Duration>>>,
     envelope: Option<(String, Vec<String>)>,
     data: Vec<u8>,
 }
@@ -191,6 +211,11 @@ impl Handler for Recorder {
     fn data_start(&mut self, _domain: &str, from: &str, _is8bit: bool, to: &[String]) -> Response {
         self.envelope = Some((bare(from), to.iter().map(|to| bare(to)).collect()));
         self.data.clear();
+        let mut shared = self.shared.lock().unwrap();
+        if shared.stalls > 0 {
+            shared.stalls -= 1;
+            *self.stall.lock().unwrap() = Some(shared.stall_for);
+        }
         mailin::response::OK
     }
 

@@ -49,6 +49,11 @@ pub struct Portal {
 impl Portal {
     /// The portal, sending through `notifier`.
     pub async fn open(notifier: SmtpNotifier) -> Portal {
+        Portal::open_with(notifier, DeliveryPolicy::default().batch_size(3)).await
+    }
+
+    /// The portal, sending through `notifier` under `delivery`.
+    pub async fn open_with(notifier: SmtpNotifier, delivery: DeliveryPolicy) -> Portal {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(dir.path().join("roster.db")).unwrap();
         let clock = Arc::new(ManualClock::new("2026-03-01T09:00:00Z".parse().unwrap()));
@@ -57,7 +62,7 @@ impl Portal {
             .config(
                 RosterConfig::default()
                     .passwords(PasswordPolicy::insecure_fast_for_tests())
-                    .delivery(DeliveryPolicy::default().batch_size(3)),
+                    .delivery(delivery),
             )
             .build()
             .expect("a valid configuration");
