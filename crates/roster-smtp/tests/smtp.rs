@@ -8,7 +8,7 @@ mod smtp {
     mod messages;
     mod outage;
     mod rejection;
-    mod slow;
     pub(crate) mod server;
+    mod slow;
     pub(crate) mod support;
 }

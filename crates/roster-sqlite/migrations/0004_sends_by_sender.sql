@@ -21,3 +21,7 @@ DROP INDEX invitations_by_project_state;
 DROP INDEX invitations_pending_by_expiry;
 CREATE INDEX invitations_pending ON invitations (project_id, id, expires_at)
     WHERE state = 'pending';
+
+-- Failed notices wait for someone to look (listings by status, `Roster::delivery_status`): a
+-- partial index holds just them, so finding the few never walks the delivered many.
+CREATE INDEX outbox_failed ON outbox (id) WHERE status = 'failed';

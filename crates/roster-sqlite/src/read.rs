@@ -4,8 +4,9 @@
 use chrono::{DateTime, Utc};
 use roster::store::{InvitationQuery, Member, OutboxQuery};
 use roster::{
-    Account, AccountId, AuditEvent, EventId, Invitation, InvitationId, InvitationState, Membership,
-    NoticeId, OutboxEntry, PasswordHash, Project, ProjectId, Role, TokenHash, User, UserId,
+    Account, AccountId, AuditEvent, DeliveryStatus, EventId, Invitation, InvitationId,
+    InvitationState, Membership, NoticeId, OutboxEntry, PasswordHash, Project, ProjectId, Role,
+    TokenHash, User, UserId,
 };
 use rusqlite::{Connection, OptionalExtension, Params, Row};
 
@@ -204,6 +205,7 @@ pub(crate) fn outbox(conn: &Connection, query: &OutboxQuery) -> Result<Vec<Outbo
             let params = (after, max, project.key());
             all(conn, sql::OUTBOX_OF_PROJECT, params, decode)
         }
+        (None, Some(DeliveryStatus::Failed)) => all(conn, sql::OUTBOX_FAILED, (after, max), decode),
         (None, Some(status)) => {
             let params = (after, max, status.as_str());
             all(conn, sql::OUTBOX_IN_STATUS, params, decode)

@@ -223,6 +223,14 @@ pub(crate) const OUTBOX_IN_STATUS: &str = concat!(
     " FROM outbox WHERE status = ?3 AND id > ?1 ORDER BY id LIMIT ?2"
 );
 
+/// A page of the failed entries (`?1` after, `?2` limit); the status is spelled out so the
+/// partial index answers.
+pub(crate) const OUTBOX_FAILED: &str = concat!(
+    "SELECT ",
+    outbox_columns!(),
+    " FROM outbox WHERE status = 'failed' AND id > ?1 ORDER BY id LIMIT ?2"
+);
+
 /// A page of one project's outbox in one status (`?3` project, `?4` status).
 pub(crate) const OUTBOX_OF_PROJECT_IN_STATUS: &str = concat!(
     "SELECT ",
@@ -342,6 +350,7 @@ mod tests {
         ("OUTBOX_ALL", OUTBOX_ALL),
         ("OUTBOX_OF_PROJECT", OUTBOX_OF_PROJECT),
         ("OUTBOX_IN_STATUS", OUTBOX_IN_STATUS),
+        ("OUTBOX_FAILED", OUTBOX_FAILED),
         ("OUTBOX_OF_PROJECT_IN_STATUS", OUTBOX_OF_PROJECT_IN_STATUS),
         ("BUMP_PROJECT", BUMP_PROJECT),
         ("BUMP_USER", BUMP_USER),

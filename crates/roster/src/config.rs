@@ -391,11 +391,8 @@ mod tests {
                 "passwords.max_length",
             ),
             (
-                RosterConfig::default().passwords(
-                    PasswordPolicy::default()
-                        .min_length(100)
-                        .max_length(50),
-                ),
+                RosterConfig::default()
+                    .passwords(PasswordPolicy::default().min_length(100).max_length(50)),
                 "passwords.min_length",
             ),
             (
@@ -416,6 +413,9 @@ mod tests {
             .send_deadline(Duration::seconds(10))
             .record_delay(Duration::seconds(1))
             .lease(Duration::seconds(21));
-        RosterConfig::default().delivery(delivery).validate().unwrap();
+        RosterConfig::default()
+            .delivery(delivery)
+            .validate()
+            .unwrap();
     }
 }

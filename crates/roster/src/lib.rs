@@ -106,7 +106,7 @@ pub use role::Role;
 pub use service::DeliveryWorker;
 pub use service::{
     Acceptance, Accepted, DeliveryReport, InvitationPreview, InviteOutcome, InviteReport,
-    InviteRequest, InviteRow, Resent, Roster, RosterBuilder, SignIn,
+    InviteRequest, InviteRow, OutboxStatus, Resent, Roster, RosterBuilder, SignIn,
 };
 pub use store::{Change, Entity, Store, StoreError, StoreExt};
 pub use token::{InvitationToken, MalformedToken, TokenHash};

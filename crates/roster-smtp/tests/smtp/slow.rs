@@ -33,11 +33,7 @@ async fn a_stalled_send_is_cut_and_the_last_link_delivered_works() {
     server.stall_next(1, STALL);
     let started = Instant::now();
     let invite = {
-        let (roster, admin, project) = (
-            portal.roster.clone(),
-            portal.admin.id,
-            portal.project.id,
-        );
+        let (roster, admin, project) = (portal.roster.clone(), portal.admin.id, portal.project.id);
         tokio::spawn(async move {
             let rows = [InviteRequest::new("ann@example.com", Role::User)];
             roster.invite(admin, project, &rows).await
@@ -66,7 +62,10 @@ async fn a_stalled_send_is_cut_and_the_last_link_delivered_works() {
     assert_eq!(mails.len(), 1, "the cut send delivered nothing");
     let delivered = portal.notices(Some(DeliveryStatus::Delivered)).await;
     assert_eq!(delivered.len(), 1);
-    assert_eq!(delivered[0].attempts, 2, "the cut attempt counted, then one more");
+    assert_eq!(
+        delivered[0].attempts, 2,
+        "the cut attempt counted, then one more"
+    );
 }
 
 /// The mail a command waits for is bounded by the deadline: with the server hanging on every
@@ -84,7 +83,11 @@ async fn a_command_waits_for_mail_no_longer_than_the_deadline() {
     let queued = portal.notices(Some(DeliveryStatus::Queued)).await;
     assert_eq!(queued.len(), 3, "all left to the worker: {queued:?}");
     let cut: Vec<_> = queued.iter().filter(|entry| entry.attempts == 1).collect();
-    assert_eq!(cut.len(), 1, "one send was cut, two never began: {queued:?}");
+    assert_eq!(
+        cut.len(),
+        1,
+        "one send was cut, two never began: {queued:?}"
+    );
     assert!(
         cut[0]
             .last_error

@@ -122,6 +122,8 @@ pub async fn a_permanent_failure_is_listed_and_can_be_requeued(store: Arc<dyn St
     let entry = failed[0].clone();
     assert!(entry.last_error.as_deref().is_some_and(|e| !e.is_empty()));
     assert_eq!(entry.finished_at, Some(world.now()));
+    let status = world.roster.delivery_status().await.unwrap();
+    assert_eq!((status.queued, status.failed), (0, 1), "{status:?}");
     world.advance(Duration::hours(2));
     assert_eq!(
         world.roster.deliver_due().await.unwrap(),
@@ -303,6 +305,7 @@ pub async fn a_long_outage_delays_mail_but_never_loses_it(store: Arc<dyn Store>)
     let (admin, project) = world.admin_with_project().await;
     world.notifier.fail_with(Failure::Temporary);
     let addresses = ["ann@example.com", "bob@example.com", "cid@example.com"];
+    let outage_began = world.now();
     for address in addresses {
         world.send(admin.id, project.id, address, Role::User).await;
     }
@@ -324,6 +327,13 @@ pub async fn a_long_outage_delays_mail_but_never_loses_it(store: Arc<dyn Store>)
             .len(),
         addresses.len()
     );
+    let status = world.roster.delivery_status().await.unwrap();
+    assert_eq!(
+        (status.queued, status.retrying, status.failed),
+        (3, 3, 0),
+        "the outage is visible: {status:?}"
+    );
+    assert_eq!(status.oldest_queued_at, Some(outage_began), "{status:?}");
 
     world.notifier.succeed();
     world.advance(Duration::hours(1) + Duration::seconds(1));
@@ -336,4 +346,10 @@ pub async fn a_long_outage_delays_mail_but_never_loses_it(store: Arc<dyn Store>)
             .expect("delivered after the outage");
         assert!(world.opens(&token).await, "{address}: the last link works");
     }
+    let status = world.roster.delivery_status().await.unwrap();
+    assert_eq!(
+        status,
+        roster::OutboxStatus::default(),
+        "nothing left waiting"
+    );
 }

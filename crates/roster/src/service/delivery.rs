@@ -32,7 +32,7 @@ use crate::notice::{DeliveryStatus, Notice, OutboxEntry, OutgoingNotice};
 use crate::notifier::NotifyError;
 use crate::policy;
 use crate::store::{
-    Change, Entity, InvitationWrite, NoticeContext, OutboxWrite, Read, Snapshot, Step,
+    Change, Entity, InvitationWrite, NoticeContext, OutboxQuery, OutboxWrite, Read, Snapshot, Step,
 };
 use crate::token::InvitationToken;
 
@@ -47,6 +47,31 @@ pub struct DeliveryReport {
     pub failed: usize,
     /// Notices dropped because their invitation closed or was sent again since.
     pub cancelled: usize,
+}
+
+/// The outbox at a glance, for monitoring: what waits, for how long, and what needs a person
+/// (see [`Roster::delivery_status`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct OutboxStatus {
+    /// Notices waiting to go out: not tried yet, in flight, or retrying after a temporary
+    /// failure. Temporary failures stay here however long they last.
+    pub queued: u64,
+    /// Of the queued, those whose last attempt failed.
+    pub retrying: u64,
+    /// When the oldest queued notice was written; `None` when nothing is queued. How long mail
+    /// has been held up is the clock's time minus this.
+    pub oldest_queued_at: Option<DateTime<Utc>>,
+    /// Notices a server refused for good: listed by [`Roster::notices`], sent again by
+    /// [`Roster::requeue_notice`] once the cause is fixed.
+    pub failed: u64,
+}
+
+/// How many failed entries [`Roster::delivery_status`] reads at a time.
+const STATUS_PAGE: usize = 500;
+
+fn count(items: usize) -> u64 {
+    u64::try_from(items).unwrap_or(u64::MAX)
 }
 
 /// What taking the lease on a due entry came to.
@@ -289,6 +314,48 @@ impl Roster {
         Duration::try_milliseconds(jitter_ms)
             .and_then(|jitter| half.checked_add(&jitter))
             .unwrap_or(full)
+    }
+
+    /// The whole outbox at a glance, across projects, for a health check or a metric: how many
+    /// notices are queued (and how many of those are retrying, since when the oldest waits) and
+    /// how many failed for good. Writes the delivery records this process holds first.
+    ///
+    /// It reads every queued entry and every failed one (the SQLite store keeps an index of
+    /// each, so delivered history is not walked): cheap while mail flows, and proportional to
+    /// the backlog during an outage.
+    pub async fn delivery_status(&self) -> Result<OutboxStatus, RosterError> {
+        self.flush().await?;
+        let store = self.store();
+        let queued = store
+            .due_notices(DateTime::<Utc>::MAX_UTC, usize::MAX)
+            .await?;
+        let mut status = OutboxStatus {
+            queued: count(queued.len()),
+            retrying: count(
+                queued
+                    .iter()
+                    .filter(|entry| entry.last_error.is_some())
+                    .count(),
+            ),
+            oldest_queued_at: queued.iter().map(|entry| entry.created_at).min(),
+            failed: 0,
+        };
+        let mut after = None;
+        loop {
+            let page = store
+                .outbox(&OutboxQuery {
+                    status: Some(DeliveryStatus::Failed),
+                    after,
+                    limit: STATUS_PAGE,
+                    ..OutboxQuery::default()
+                })
+                .await?;
+            status.failed += count(page.len());
+            match page.last() {
+                Some(last) if page.len() == STATUS_PAGE => after = Some(last.id),
+                _ => return Ok(status),
+            }
+        }
     }
 
     /// Delivers notices that are due (queued after a failure, or left behind by a process that

@@ -11,7 +11,7 @@ mod token_flow;
 mod worker;
 
 pub use accounts::SignIn;
-pub use delivery::DeliveryReport;
+pub use delivery::{DeliveryReport, OutboxStatus};
 pub use invite::{InviteOutcome, InviteReport, InviteRequest, InviteRow};
 pub use manage::Resent;
 pub use token_flow::{Acceptance, Accepted, InvitationPreview};
