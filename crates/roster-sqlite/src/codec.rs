@@ -17,6 +17,7 @@ use rusqlite::types::Type;
 use uuid::Uuid;
 
 use crate::error::{DbError, TimestampOutOfRange, VersionOutOfRange};
+use crate::tables::{invitations, outbox};
 
 /// An id stored as its 16 UUID bytes, whose byte order is id order.
 pub(crate) trait Key: Copy {
@@ -234,23 +235,29 @@ pub(crate) fn member(row: &Row<'_>) -> rusqlite::Result<Member> {
     })
 }
 
-/// An invitation from the `invitation_columns!` of [`crate::sql`].
+/// An invitation from a row of [`invitations`], read by column.
 pub(crate) fn invitation(row: &Row<'_>) -> rusqlite::Result<Invitation> {
-    let hash: [u8; 32] = row.get(10)?;
+    use invitations::Column as C;
+    let hash: [u8; 32] = row.get(C::token_hash.at())?;
     Ok(Invitation {
-        id: id(row, 0)?,
-        project: id(row, 1)?,
-        email: email(row, 2)?,
-        role: role(row, 3)?,
-        invited_by: id(row, 4)?,
-        state: named(row, 5, "invitation state", InvitationState::from_name)?,
-        created_at: instant(row, 6)?,
-        sent_at: instant(row, 7)?,
-        expires_at: instant(row, 8)?,
-        closed_at: opt_instant(row, 9)?,
+        id: id(row, C::id.at())?,
+        project: id(row, C::project_id.at())?,
+        email: email(row, C::email.at())?,
+        role: role(row, C::role.at())?,
+        invited_by: id(row, C::invited_by.at())?,
+        state: named(
+            row,
+            C::state.at(),
+            "invitation state",
+            InvitationState::from_name,
+        )?,
+        created_at: instant(row, C::created_at.at())?,
+        sent_at: instant(row, C::sent_at.at())?,
+        expires_at: instant(row, C::expires_at.at())?,
+        closed_at: opt_instant(row, C::closed_at.at())?,
         token_hash: TokenHash::from_bytes(hash),
-        sends: count(row, 11)?,
-        language: row.get(12)?,
+        sends: count(row, C::sends.at())?,
+        language: row.get(C::language.at())?,
     })
 }
 
@@ -299,30 +306,36 @@ fn kind(row: &Row<'_>, idx: usize) -> rusqlite::Result<NoticeKind> {
         .map_err(|error| corrupt(idx, Type::Text, error))
 }
 
-/// An outbox entry from the `outbox_columns!` of [`crate::sql`].
+/// An outbox entry from a row of [`outbox`], read by column.
 pub(crate) fn outbox_entry(row: &Row<'_>) -> rusqlite::Result<OutboxEntry> {
+    use outbox::Column as C;
     Ok(OutboxEntry {
-        id: id::<NoticeId>(row, 0)?,
+        id: id::<NoticeId>(row, C::id.at())?,
         notice: Notice {
-            kind: kind(row, 1)?,
-            to: email(row, 2)?,
-            invitation: id(row, 3)?,
-            project: id(row, 4)?,
-            project_name: row.get(5)?,
-            account_name: row.get(6)?,
-            role: role(row, 7)?,
-            inviter: email(row, 8)?,
-            sent_by: id(row, 18)?,
-            expires_at: instant(row, 9)?,
-            send: count(row, 10)?,
-            language: row.get(17)?,
+            kind: kind(row, C::kind.at())?,
+            to: email(row, C::to_email.at())?,
+            invitation: id(row, C::invitation_id.at())?,
+            project: id(row, C::project_id.at())?,
+            project_name: row.get(C::project_name.at())?,
+            account_name: row.get(C::account_name.at())?,
+            role: role(row, C::role.at())?,
+            inviter: email(row, C::inviter.at())?,
+            sent_by: id(row, C::sent_by.at())?,
+            expires_at: instant(row, C::expires_at.at())?,
+            send: count(row, C::send.at())?,
+            language: row.get(C::language.at())?,
         },
-        status: named(row, 11, "delivery status", DeliveryStatus::from_name)?,
-        attempts: count(row, 12)?,
-        next_attempt_at: instant(row, 13)?,
-        last_error: row.get(14)?,
-        created_at: instant(row, 15)?,
-        finished_at: opt_instant(row, 16)?,
+        status: named(
+            row,
+            C::status.at(),
+            "delivery status",
+            DeliveryStatus::from_name,
+        )?,
+        attempts: count(row, C::attempts.at())?,
+        next_attempt_at: instant(row, C::next_attempt_at.at())?,
+        last_error: row.get(C::last_error.at())?,
+        created_at: instant(row, C::created_at.at())?,
+        finished_at: opt_instant(row, C::finished_at.at())?,
     })
 }
 

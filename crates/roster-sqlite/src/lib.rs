@@ -91,6 +91,9 @@
 
 #![forbid(unsafe_code)]
 
+// First: the table descriptions define the column-list macros the statements use.
+#[macro_use]
+mod tables;
 mod checkpoint;
 mod codec;
 mod error;

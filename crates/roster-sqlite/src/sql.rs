@@ -3,7 +3,10 @@
 //! schema and its indexes.
 //!
 //! Column lists are macros so that statements stay `concat!`-able constants; the decoders in
-//! [`crate::codec`] read the columns in the order listed here.
+//! [`crate::codec`] read the columns in the order listed here. The wide tables (invitations,
+//! the outbox) are described in [`crate::tables`], which makes their lists and inserts.
+
+use crate::tables;
 
 macro_rules! project_columns {
     () => {
@@ -29,24 +32,9 @@ macro_rules! membership_columns {
     };
 }
 
-macro_rules! invitation_columns {
-    () => {
-        "id, project_id, email, role, invited_by, state, created_at, sent_at, expires_at, \
-         closed_at, token_hash, sends, language"
-    };
-}
-
 macro_rules! audit_columns {
     () => {
         "id, at, actor, account_id, project_id, action"
-    };
-}
-
-macro_rules! outbox_columns {
-    () => {
-        "id, kind, to_email, invitation_id, project_id, project_name, account_name, role, \
-         inviter, expires_at, send, status, attempts, next_attempt_at, last_error, created_at, \
-         finished_at, language, sent_by"
     };
 }
 
@@ -297,12 +285,8 @@ pub(crate) const UPDATE_MEMBERSHIP: &str = "UPDATE memberships SET role = ?3, in
 pub(crate) const DELETE_MEMBERSHIP: &str =
     "DELETE FROM memberships WHERE project_id = ?1 AND user_id = ?2";
 
-/// A new invitation (`?1..?13` as in the column list, `?14` canonical address).
-pub(crate) const INSERT_INVITATION: &str = concat!(
-    "INSERT INTO invitations (",
-    invitation_columns!(),
-    ", email_canonical) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
-);
+/// A new invitation, its columns as [`tables::invitations`] lists them.
+pub(crate) const INSERT_INVITATION: &str = tables::invitations::INSERT;
 
 /// A new audit event.
 pub(crate) const INSERT_AUDIT_EVENT: &str = concat!(
@@ -311,12 +295,8 @@ pub(crate) const INSERT_AUDIT_EVENT: &str = concat!(
     ") VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
 );
 
-/// A new outbox entry.
-pub(crate) const INSERT_OUTBOX: &str = concat!(
-    "INSERT INTO outbox (",
-    outbox_columns!(),
-    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)"
-);
+/// A new outbox entry, its columns as [`tables::outbox`] lists them.
+pub(crate) const INSERT_OUTBOX: &str = tables::outbox::INSERT;
 
 #[cfg(test)]
 mod tests {

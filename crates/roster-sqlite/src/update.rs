@@ -12,66 +12,7 @@ use std::fmt::Write as _;
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension};
 
-/// A table updated this way: its name, its columns with the key first, and the statement reading
-/// them all by key.
-pub(crate) struct Table {
-    name: &'static str,
-    columns: &'static [&'static str],
-    select: &'static str,
-}
-
-/// The `invitations` table, columns in the order of the invitation insert's parameters.
-pub(crate) const INVITATIONS: Table = Table {
-    name: "invitations",
-    columns: &[
-        "id",
-        "project_id",
-        "email",
-        "role",
-        "invited_by",
-        "state",
-        "created_at",
-        "sent_at",
-        "expires_at",
-        "closed_at",
-        "token_hash",
-        "sends",
-        "language",
-        "email_canonical",
-    ],
-    select: concat!(
-        "SELECT ",
-        invitation_columns!(),
-        ", email_canonical FROM invitations WHERE id = ?1"
-    ),
-};
-
-/// The `outbox` table, columns in the order of the outbox insert's parameters.
-pub(crate) const OUTBOX: Table = Table {
-    name: "outbox",
-    columns: &[
-        "id",
-        "kind",
-        "to_email",
-        "invitation_id",
-        "project_id",
-        "project_name",
-        "account_name",
-        "role",
-        "inviter",
-        "expires_at",
-        "send",
-        "status",
-        "attempts",
-        "next_attempt_at",
-        "last_error",
-        "created_at",
-        "finished_at",
-        "language",
-        "sent_by",
-    ],
-    select: concat!("SELECT ", outbox_columns!(), " FROM outbox WHERE id = ?1"),
-};
+use crate::tables::Table;
 
 /// Gives the row keyed by `row[0]` the values of `row` (one per column of `table`, in order),
 /// writing only the columns that differ. Returns how many rows matched: 0 if there is none.
@@ -185,32 +126,5 @@ mod tests {
         missing[0] = Value::Integer(2);
         assert_eq!(update_changed(&conn, &PAIRS, missing).unwrap(), 0);
         assert!(named(&conn).is_empty());
-    }
-
-    /// The column lists name the schema's columns, in the order their selects read them.
-    #[test]
-    fn the_tables_match_the_schema() {
-        let mut conn = Connection::open_in_memory().unwrap();
-        crate::migrate::migrate(&mut conn).unwrap();
-        for table in [&INVITATIONS, &OUTBOX] {
-            let stmt = conn.prepare(table.select).unwrap();
-            let names: Vec<&str> = stmt.column_names().collect();
-            assert_eq!(names, table.columns, "{}", table.name);
-            let mut schema = conn
-                .prepare(&format!(
-                    "SELECT name FROM pragma_table_info('{}')",
-                    table.name
-                ))
-                .unwrap();
-            let mut columns: Vec<String> = schema
-                .query_map([], |row| row.get(0))
-                .unwrap()
-                .collect::<rusqlite::Result<_>>()
-                .unwrap();
-            let mut listed: Vec<&str> = table.columns.to_vec();
-            columns.sort();
-            listed.sort_unstable();
-            assert_eq!(columns, listed, "{}: every column, once", table.name);
-        }
     }
 }

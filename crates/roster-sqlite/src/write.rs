@@ -20,6 +20,7 @@ use rusqlite::{Connection, OptionalExtension};
 
 use crate::codec::{self, Key, nanos, opt_key, opt_nanos};
 use crate::error::{DbError, Violation, unique_is_taken, violation};
+use crate::tables::{invitations, outbox};
 use crate::{sql, update};
 
 type Result<T> = std::result::Result<T, DbError>;
@@ -262,13 +263,13 @@ fn write_invitation(conn: &Connection, write: &InvitationWrite) -> Result<()> {
         InvitationWrite::Insert(invitation) => {
             let inserted = conn
                 .prepare_cached(sql::INSERT_INVITATION)?
-                .execute(invitation_params(invitation)?);
+                .execute(rusqlite::params_from_iter(invitation_row(invitation)?));
             (inserted, invitation)
         }
         InvitationWrite::Update(invitation) => {
             let row = invitation_row(invitation)?;
             (
-                update::update_changed(conn, &update::INVITATIONS, row),
+                update::update_changed(conn, &invitations::TABLE, row),
                 invitation,
             )
         }
@@ -288,63 +289,47 @@ fn write_invitation(conn: &Connection, write: &InvitationWrite) -> Result<()> {
     }
 }
 
-/// The columns of an invitation row, in the order of [`update::INVITATIONS`].
+/// An invitation as a row of [`invitations`], each value put by column.
 fn invitation_row(invitation: &Invitation) -> Result<Vec<Value>> {
-    let blob = |key: [u8; 16]| Value::Blob(key.to_vec());
-    let text = |text: &str| Value::Text(text.to_owned());
-    Ok(vec![
-        blob(invitation.id.key()),
-        blob(invitation.project.key()),
-        text(invitation.email.as_str()),
-        text(invitation.role.as_str()),
-        blob(invitation.invited_by.key()),
-        text(invitation.state.as_str()),
-        Value::Integer(nanos(invitation.created_at)?),
-        Value::Integer(nanos(invitation.sent_at)?),
-        Value::Integer(nanos(invitation.expires_at)?),
-        opt_nanos(invitation.closed_at)?.map_or(Value::Null, Value::Integer),
+    use invitations::Column as C;
+    let mut row = invitations::row();
+    let mut put = |column: C, value: Value| row[column.at()] = value;
+    put(C::id, blob(invitation.id.key()));
+    put(C::project_id, blob(invitation.project.key()));
+    put(C::email, text(invitation.email.as_str()));
+    put(C::role, text(invitation.role.as_str()));
+    put(C::invited_by, blob(invitation.invited_by.key()));
+    put(C::state, text(invitation.state.as_str()));
+    put(C::created_at, Value::Integer(nanos(invitation.created_at)?));
+    put(C::sent_at, Value::Integer(nanos(invitation.sent_at)?));
+    put(C::expires_at, Value::Integer(nanos(invitation.expires_at)?));
+    put(
+        C::closed_at,
+        optional(opt_nanos(invitation.closed_at)?.map(Value::Integer)),
+    );
+    put(
+        C::token_hash,
         Value::Blob(invitation.token_hash.as_bytes().to_vec()),
-        Value::Integer(i64::from(invitation.sends)),
-        invitation.language.as_deref().map_or(Value::Null, text),
-        text(invitation.email.canonical()),
-    ])
+    );
+    put(C::sends, Value::Integer(i64::from(invitation.sends)));
+    put(
+        C::language,
+        optional(invitation.language.as_deref().map(text)),
+    );
+    put(C::email_canonical, text(invitation.email.canonical()));
+    Ok(row)
 }
 
-/// The parameters of [`sql::INSERT_INVITATION`].
-type InvitationParams<'a> = (
-    [u8; 16],
-    [u8; 16],
-    &'a str,
-    &'static str,
-    [u8; 16],
-    &'static str,
-    i64,
-    i64,
-    i64,
-    Option<i64>,
-    &'a [u8; 32],
-    i64,
-    Option<&'a str>,
-    &'a str,
-);
+fn blob(key: [u8; 16]) -> Value {
+    Value::Blob(key.to_vec())
+}
 
-fn invitation_params(invitation: &Invitation) -> Result<InvitationParams<'_>> {
-    Ok((
-        invitation.id.key(),
-        invitation.project.key(),
-        invitation.email.as_str(),
-        invitation.role.as_str(),
-        invitation.invited_by.key(),
-        invitation.state.as_str(),
-        nanos(invitation.created_at)?,
-        nanos(invitation.sent_at)?,
-        nanos(invitation.expires_at)?,
-        opt_nanos(invitation.closed_at)?,
-        invitation.token_hash.as_bytes(),
-        i64::from(invitation.sends),
-        invitation.language.as_deref(),
-        invitation.email.canonical(),
-    ))
+fn text(text: &str) -> Value {
+    Value::Text(text.to_owned())
+}
+
+fn optional(value: Option<Value>) -> Value {
+    value.unwrap_or(Value::Null)
 }
 
 fn insert_audit_event(conn: &Connection, event: &AuditEvent) -> Result<()> {
@@ -364,45 +349,51 @@ fn insert_audit_event(conn: &Connection, event: &AuditEvent) -> Result<()> {
 fn write_outbox(conn: &Connection, write: &OutboxWrite) -> Result<()> {
     match write {
         OutboxWrite::Insert(entry) => {
-            let params = outbox_params(entry)?;
             conn.prepare_cached(sql::INSERT_OUTBOX)?
-                .execute(rusqlite::params_from_iter(params))
+                .execute(rusqlite::params_from_iter(outbox_row(entry)?))
                 .map_err(|error| unique_is_taken(error, Entity::OutboxEntry))?;
             Ok(())
         }
         OutboxWrite::Update(entry) => {
-            let changed = update::update_changed(conn, &update::OUTBOX, outbox_params(entry)?)?;
+            let changed = update::update_changed(conn, &outbox::TABLE, outbox_row(entry)?)?;
             found(changed, Entity::OutboxEntry)
         }
     }
 }
 
-/// The 18 parameters of [`sql::INSERT_OUTBOX`], as owned values (rusqlite takes parameter
-/// tuples of at most 16 elements), in the column order of [`update::OUTBOX`].
-fn outbox_params(entry: &OutboxEntry) -> Result<Vec<rusqlite::types::Value>> {
-    let blob = |key: [u8; 16]| Value::Blob(key.to_vec());
-    let text = |text: &str| Value::Text(text.to_owned());
-    let optional = |value: Option<Value>| value.unwrap_or(Value::Null);
+/// An outbox entry as a row of [`outbox`], each value put by column.
+fn outbox_row(entry: &OutboxEntry) -> Result<Vec<Value>> {
+    use outbox::Column as C;
     let notice = &entry.notice;
-    Ok(vec![
-        blob(entry.id.key()),
-        Value::Text(codec::kind_name(notice.kind)?),
-        text(notice.to.as_str()),
-        blob(notice.invitation.key()),
-        blob(notice.project.key()),
-        text(&notice.project_name),
-        text(&notice.account_name),
-        text(notice.role.as_str()),
-        text(notice.inviter.as_str()),
-        Value::Integer(nanos(notice.expires_at)?),
-        Value::Integer(i64::from(notice.send)),
-        text(entry.status.as_str()),
-        Value::Integer(i64::from(entry.attempts)),
+    let mut row = outbox::row();
+    let mut put = |column: C, value: Value| row[column.at()] = value;
+    put(C::id, blob(entry.id.key()));
+    put(C::kind, Value::Text(codec::kind_name(notice.kind)?));
+    put(C::to_email, text(notice.to.as_str()));
+    put(C::invitation_id, blob(notice.invitation.key()));
+    put(C::project_id, blob(notice.project.key()));
+    put(C::project_name, text(&notice.project_name));
+    put(C::account_name, text(&notice.account_name));
+    put(C::role, text(notice.role.as_str()));
+    put(C::inviter, text(notice.inviter.as_str()));
+    put(C::expires_at, Value::Integer(nanos(notice.expires_at)?));
+    put(C::send, Value::Integer(i64::from(notice.send)));
+    put(C::status, text(entry.status.as_str()));
+    put(C::attempts, Value::Integer(i64::from(entry.attempts)));
+    put(
+        C::next_attempt_at,
         Value::Integer(nanos(entry.next_attempt_at)?),
+    );
+    put(
+        C::last_error,
         optional(entry.last_error.as_deref().map(text)),
-        Value::Integer(nanos(entry.created_at)?),
+    );
+    put(C::created_at, Value::Integer(nanos(entry.created_at)?));
+    put(
+        C::finished_at,
         optional(opt_nanos(entry.finished_at)?.map(Value::Integer)),
-        optional(notice.language.as_deref().map(text)),
-        blob(notice.sent_by.key()),
-    ])
+    );
+    put(C::language, optional(notice.language.as_deref().map(text)));
+    put(C::sent_by, blob(notice.sent_by.key()));
+    Ok(row)
 }
