@@ -24,6 +24,13 @@
 //! and an `INSERT` of the membership in one transaction; bulk is 10,000 `INSERT`s in one
 //! transaction. It generates and hashes tokens the way the service does.
 //!
+//! A third side, **same writes**, runs INVITE only: the W1 setup through the service, then each
+//! address invited by hand-written statements on the store's own file and schema, writing the
+//! rows a roster invite writes (the project's version bump, the invitation, its audit event, its
+//! outbox entry) in one `BEGIN IMMEDIATE` transaction, and marking the notices delivered in
+//! batches of 200 as the service's flush does. Minimal over same writes is what the rows the rules
+//! require cost; same writes over roster is roster's own overhead.
+//!
 //! **What criterion sees.** Each phase of each run is timed as a whole (the `W1 run` and summary
 //! lines) and also cut, by completed commands, into 20 consecutive slices of `N / 20` commands.
 //! Criterion calls each benchmark eleven times (one warm-up call and its least, ten samples),
@@ -35,7 +42,8 @@
 //!
 //! Groups:
 //!
-//! - `w1/{delete_full,wal_normal}/{invite,accept,bulk_10k}/{roster,raw}`;
+//! - `w1/{delete_full,wal_normal}/{invite,accept,bulk_10k}/{roster,raw}`, and
+//!   `w1/{delete_full,wal_normal}/invite/same_writes`;
 //! - `w1/concurrency/{wal_normal,delete_full}/{invite,accept}/{1,8,64}`: C tokio tasks on a
 //!   multi-thread runtime, all inviting into the one project (the `N` registered users dealt
 //!   round-robin), then all accepting. Each command runs once; errors (`Contention` before the one-trip port) are
@@ -604,6 +612,128 @@ fn roster_run(runtime: &Runtime, mode: Mode) -> Vec<Phase> {
     })
 }
 
+/// Statements of the same-writes baseline: by hand, on the store's own schema, the rows one
+/// roster invite writes (the project's version, the invitation, its audit event, its outbox
+/// entry), and the batched delivery record.
+const SAME_BUMP: &str = "UPDATE projects SET version = version + 1 WHERE id = ?1";
+const SAME_AUDIT: &str = "INSERT INTO audit_events (project_id, id, at, actor, account_id, action) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+const SAME_OUTBOX: &str = "INSERT INTO outbox (id, kind, to_email, invitation_id, project_id, \
+     project_name, account_name, role, inviter, expires_at, send, status, attempts, \
+     next_attempt_at, last_error, created_at, finished_at, language, sent_by) VALUES \
+     (?1, 'access_granted', ?2, ?3, ?4, 'Bench', 'Bench', 'user', 'admin@bench.example', ?5, 1, \
+     'queued', 1, ?6, NULL, ?7, NULL, NULL, ?8)";
+const SAME_DELIVERED: &str = "UPDATE outbox SET status = 'delivered', finished_at = ?2 \
+     WHERE id = ?1";
+/// Delivery records per batch, as the service's flush gathers about that many in its 200 ms
+/// at these rates.
+const SAME_RECORD_BATCH: usize = 200;
+
+/// One INVITE run of the same-writes baseline: the W1 setup through the service, then each
+/// registered user invited by hand-written statements on the store's file, one `BEGIN
+/// IMMEDIATE` transaction per invite, the delivery records written in batches. What it costs
+/// beside the minimal baseline is what the rows the rules require cost; what roster costs
+/// beside it is roster's own.
+fn same_writes_run(runtime: &Runtime, mode: Mode) -> Vec<Phase> {
+    let site = roster_site(runtime, mode, sizes().users);
+    let mut conn = store_file_connection(&site.path, mode);
+    let project = site.project.as_uuid().into_bytes();
+    let admin = site.admin.as_uuid().into_bytes();
+    let account: Vec<u8> = conn
+        .query_row(
+            "SELECT account_id FROM projects WHERE id = ?1",
+            [project],
+            |row| row.get(0),
+        )
+        .expect("the project's account");
+    let mut invite = Phase::default();
+    let mut unrecorded = Vec::with_capacity(SAME_RECORD_BATCH);
+    let start = Instant::now();
+    for invitee in &site.users {
+        let now = Utc::now();
+        let (at, expires_at) = (nanos(now), nanos(now + LIFETIME));
+        let email = Email::parse(&invitee.address).expect("valid address");
+        let token = InvitationToken::generate(&OsRandom);
+        let invitation = InvitationId::generate(now, &OsRandom);
+        let notice = roster::NoticeId::generate(now, &OsRandom);
+        let action = format!(
+            r#"{{"type":"invitation_sent","invitation":"{}","email":"{}","role":"user"}}"#,
+            invitation.as_uuid(),
+            email.as_str()
+        );
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .expect("begin");
+        tx.prepare_cached(SAME_BUMP)
+            .expect("prepare")
+            .execute([project])
+            .expect("version");
+        tx.prepare_cached(STORE_INSERT_INVITATION)
+            .expect("prepare")
+            .execute(params![
+                invitation.as_uuid().into_bytes(),
+                project,
+                email.as_str(),
+                Role::User.as_str(),
+                admin,
+                at,
+                expires_at,
+                token.hash().as_bytes(),
+                email.canonical()
+            ])
+            .expect("invitation");
+        tx.prepare_cached(SAME_AUDIT)
+            .expect("prepare")
+            .execute(params![
+                project,
+                roster::EventId::generate(now, &OsRandom)
+                    .as_uuid()
+                    .into_bytes(),
+                at,
+                admin,
+                account,
+                action
+            ])
+            .expect("audit event");
+        tx.prepare_cached(SAME_OUTBOX)
+            .expect("prepare")
+            .execute(params![
+                notice.as_uuid().into_bytes(),
+                email.as_str(),
+                invitation.as_uuid().into_bytes(),
+                project,
+                expires_at,
+                nanos(now + chrono::Duration::minutes(5)),
+                at,
+                admin
+            ])
+            .expect("outbox entry");
+        tx.commit().expect("commit");
+        unrecorded.push(notice);
+        if unrecorded.len() == SAME_RECORD_BATCH {
+            same_record(&mut conn, &mut unrecorded);
+        }
+        invite.record(start.elapsed(), Ok(()));
+    }
+    same_record(&mut conn, &mut unrecorded);
+    vec![invite]
+}
+
+/// Marks `notices` delivered in one transaction.
+fn same_record(conn: &mut Connection, notices: &mut Vec<roster::NoticeId>) {
+    let at = nanos(Utc::now());
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .expect("begin");
+    for notice in notices.drain(..) {
+        tx.prepare_cached(SAME_DELIVERED)
+            .expect("prepare")
+            .execute(params![notice.as_uuid().into_bytes(), at])
+            .expect("delivered");
+    }
+    tx.commit().expect("commit");
+}
+
 /// One BULK run through the service: setup, then one call of `bulk` new addresses.
 fn roster_bulk_run(runtime: &Runtime, mode: Mode) -> Vec<Phase> {
     let site = roster_site(runtime, mode, sizes().users);
@@ -941,6 +1071,13 @@ fn phases(c: &mut Criterion, mode: Mode) {
         sizes.runs,
         || raw_run(mode),
     );
+    let mut same = Runs::new(
+        format!("{name} same_writes"),
+        &["invite"],
+        SLICES,
+        sizes.runs,
+        || same_writes_run(&runtime, mode),
+    );
     let slice = (sizes.users / SLICES) as u64;
     for (index, phase) in ["invite", "accept"].into_iter().enumerate() {
         let mut group = c.benchmark_group(format!("w1/{name}/{phase}"));
@@ -951,7 +1088,25 @@ fn phases(c: &mut Criterion, mode: Mode) {
         group.bench_function("raw", |b| {
             b.iter_custom(|iters| raw.take(index, iters));
         });
+        if index == 0 {
+            group.bench_function("same_writes", |b| {
+                b.iter_custom(|iters| same.take(0, iters));
+            });
+        }
         group.finish();
+    }
+    if !same.runs.is_empty() && !raw.runs.is_empty() && !roster.runs.is_empty() {
+        let (ours, same_rates, theirs) = (roster.rates(0), same.rates(0), raw.rates(0));
+        summarize(format!(
+            "W1 {name} invite same_writes={:.0}/s raw/same={:.2}x same/roster={:.2}x \
+             same_spread={} runs={} n={}",
+            median(&same_rates),
+            median(&theirs) / median(&same_rates),
+            median(&same_rates) / median(&ours),
+            spread(&same_rates),
+            same.runs.len(),
+            sizes.users,
+        ));
     }
 
     let mut roster_bulk = Runs::new(format!("{name} roster"), &["bulk_10k"], 1, 1, || {
