@@ -143,8 +143,8 @@ const INSERT_AUDIT: &str = "INSERT INTO audit_events (id, at, actor, account_id,
      action) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 const INSERT_OUTBOX: &str = "INSERT INTO outbox (id, kind, to_email, invitation_id, \
      project_id, project_name, account_name, role, inviter, expires_at, send, status, attempts, \
-     next_attempt_at, last_error, created_at, finished_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, \
-     ?8, ?9, ?10, 1, 'queued', 1, ?11, NULL, ?12, NULL)";
+     next_attempt_at, last_error, created_at, finished_at, sent_by) VALUES (?1, ?2, ?3, ?4, ?5, \
+     ?6, ?7, ?8, ?9, ?10, 1, 'queued', 1, ?11, NULL, ?12, NULL, ?13)";
 const DELIVERED: &str = "UPDATE outbox SET status = 'delivered', finished_at = ?2, \
      last_error = NULL WHERE id = ?1";
 const INSERT_MEMBERSHIP: &str = "INSERT INTO memberships \
@@ -342,7 +342,8 @@ impl Raw {
                     inviter,
                     expires_at,
                     nanos(now + LEASE),
-                    at
+                    at,
+                    admin
                 ])
                 .expect("outbox entry");
             notices.push(notice);

@@ -94,7 +94,7 @@ impl fmt::Debug for Credentials {
 /// URL with [`SmtpConfig::from_url`] (or `str::parse`):
 ///
 /// ```text
-/// smtp://[user[:password]@]host[:port][?tls=none|starttls|implicit][&timeout=30s][&pool=4][&helo=name]
+/// smtp://[user[:password]@]host[:port][?tls=none|starttls|implicit][&timeout=10s][&pool=4][&helo=name]
 /// smtps://...   same as smtp://...?tls=implicit
 /// ```
 ///
@@ -111,7 +111,7 @@ impl fmt::Debug for Credentials {
 /// assert_eq!(config.credentials.as_ref().unwrap().expose_password(), "s@cret");
 /// assert_eq!(
 ///     config.to_string(),
-///     "smtp://mailer:<redacted>@mail.example.com:587?tls=starttls&timeout=30s&pool=4"
+///     "smtp://mailer:<redacted>@mail.example.com:587?tls=starttls&timeout=10s&pool=4"
 /// );
 /// # Ok::<(), roster_smtp::ConfigError>(())
 /// ```
@@ -125,8 +125,10 @@ pub struct SmtpConfig {
     pub security: Security,
     /// Credentials for `AUTH`, if the server wants them.
     pub credentials: Option<Credentials>,
-    /// How long to wait for the server on each step (connect, each command). Keep it well below
-    /// the outbox lease ([`roster::DeliveryPolicy::lease`], 5 minutes by default). Default: 30 s.
+    /// How long to wait for the server on each step (connect, each command). Keep it below
+    /// roster's [`roster::DeliveryPolicy::send_deadline`] (30 s by default), so a server that
+    /// stops answering is reported as a timeout by the step that waited, before roster cuts the
+    /// whole send at its deadline. Default: 10 s.
     pub timeout: Duration,
     /// How many connections the pool keeps open at most; sends beyond it wait for one. Match
     /// [`roster::DeliveryPolicy::concurrency`]. Default: 4.
@@ -137,14 +139,14 @@ pub struct SmtpConfig {
 }
 
 impl SmtpConfig {
-    /// The defaults for `host`: STARTTLS on port 587, no credentials, 30 s timeout, 4 connections.
+    /// The defaults for `host`: STARTTLS on port 587, no credentials, 10 s timeout, 4 connections.
     pub fn new(host: impl Into<String>) -> Self {
         SmtpConfig {
             host: host.into(),
             port: Security::StartTls.default_port(),
             security: Security::StartTls,
             credentials: None,
-            timeout: Duration::from_secs(30),
+            timeout: Duration::from_secs(10),
             pool_size: 4,
             hello_name: None,
         }

@@ -49,9 +49,12 @@
 //! before its answer arrived (a dropped connection, a timeout, a process killed mid-send): the
 //! outbox cannot know the message went out, and sends it again. Links stay safe: every send of
 //! an invitation carries a fresh token and disables the previous one, so **the link in the last
-//! email delivered for an invitation is the one that works**. Keep [`SmtpConfig::timeout`] well
-//! below the outbox lease ([`DeliveryPolicy::lease`](roster::DeliveryPolicy::lease)), so that
-//! no send outlives the lease that protects it.
+//! email delivered for an invitation is the one that works**. No send outlives the lease that
+//! protects it: roster cuts each send at
+//! [`DeliveryPolicy::send_deadline`](roster::DeliveryPolicy::send_deadline), which it checks
+//! against the lease, and a notifier whose send was cut retires its connection pool, so the
+//! next message starts on a clean connection. Keep [`SmtpConfig::timeout`] (each step) below
+//! the deadline (the whole send).
 //!
 //! # Testing against a local server
 //!

@@ -34,9 +34,9 @@ use crate::templates::Templates;
 /// At most [`SmtpConfig::pool_size`] messages are in flight at once, over as many pooled
 /// connections; further sends wait for a free one.
 pub struct SmtpNotifier {
-    /// Replaced whole when a send is cut (see [`CutSend`]); sends in flight keep the one they
-    /// started on.
-    transport: Mutex<Arc<Transport>>,
+    /// Retired when a send is cut (see [`CutSend`]) and made again by the next use; sends in
+    /// flight keep the one they started on.
+    transport: Mutex<Option<Arc<Transport>>>,
     /// What a replacement transport is built from.
     config: SmtpConfig,
     composer: Composer,
@@ -117,7 +117,15 @@ impl SmtpNotifier {
     ///
     /// The failure, classified as a send's would be.
     pub async fn check_connection(&self) -> Result<(), NotifyError> {
-        match self.current_transport().test_connection().await {
+        let transport = self.current_transport()?;
+        let mut cut = CutSend {
+            notifier: self,
+            transport: &transport,
+            armed: true,
+        };
+        let tested = transport.test_connection().await;
+        cut.armed = false;
+        match tested {
             Ok(true) => Ok(()),
             Ok(false) => Err(NotifyError::temporary(format!(
                 "{}: the server did not answer NOOP",
@@ -140,7 +148,7 @@ impl Notifier for SmtpNotifier {
             .acquire()
             .await
             .map_err(|_| NotifyError::temporary("the notifier is shutting down"))?;
-        let transport = self.current_transport();
+        let transport = self.current_transport()?;
         let mut cut = CutSend {
             notifier: self,
             transport: &transport,
@@ -170,34 +178,49 @@ impl Notifier for SmtpNotifier {
 }
 
 impl SmtpNotifier {
-    fn current_transport(&self) -> Arc<Transport> {
-        self.transport
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-    }
-
-    /// Swaps in a fresh transport (a new pool) if `cut` is still the current one.
-    fn replace_transport(&self, cut: &Arc<Transport>) {
+    /// The transport to send on: the current one, or a fresh one if the last was retired.
+    fn current_transport(&self) -> Result<Arc<Transport>, NotifyError> {
         let mut current = self
             .transport
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        if !Arc::ptr_eq(&current, cut) {
-            return;
+        if let Some(transport) = &*current {
+            return Ok(transport.clone());
         }
-        match transport(&self.config) {
-            Ok(fresh) => *current = Arc::new(Transport(Some(fresh))),
-            // The same settings built the first one; should they fail now, keep it.
-            Err(error) => tracing::warn!(error = %error, "could not replace a cut SMTP transport"),
+        // The settings built the first one, so this fails only if TLS roots cannot be had now.
+        let fresh = transport(&self.config).map_err(|error| {
+            NotifyError::temporary(format!(
+                "{}: could not set up a connection pool again: {error}",
+                self.server
+            ))
+        })?;
+        let fresh = Arc::new(Transport(Some(fresh)));
+        *current = Some(fresh.clone());
+        Ok(fresh)
+    }
+
+    /// Retires `cut` if it is still the current transport; the next use makes a new one (not
+    /// here: this runs in `Drop`, where building a pool, which spawns a task, may not be safe).
+    fn retire_transport(&self, cut: &Arc<Transport>) {
+        let mut current = self
+            .transport
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if current
+            .as_ref()
+            .is_some_and(|transport| Arc::ptr_eq(transport, cut))
+        {
+            *current = None;
         }
     }
 }
 
-/// A send in flight. Dropped before it finished (the roster's send deadline, or any caller
-/// giving up, dropped the future), it retires the whole transport: lettre would return the
-/// connection to its pool mid-transaction, and the next message on it would read the replies
-/// meant for this one. The retired pool closes its connections once the sends still on it end.
+/// An exchange in flight (a send, or the connection check). Dropped before it finished (roster's
+/// send deadline, or any caller giving up, dropped the future), it retires the whole transport:
+/// lettre would return the connection to its pool mid-transaction, and the next message on it
+/// would read the replies meant for this one. The retired pool closes its connections once the
+/// sends still on it end (one that took the old transport just before it was retired may still
+/// pick up a parked connection of it: a narrow window lettre gives no way to close).
 struct CutSend<'a> {
     notifier: &'a SmtpNotifier,
     transport: &'a Arc<Transport>,
@@ -208,7 +231,7 @@ impl Drop for CutSend<'_> {
     fn drop(&mut self) {
         if self.armed {
             tracing::debug!(server = %self.notifier.server, "an SMTP send was cut; using a fresh connection pool");
-            self.notifier.replace_transport(self.transport);
+            self.notifier.retire_transport(self.transport);
         }
     }
 }
@@ -260,7 +283,7 @@ impl SmtpNotifierBuilder {
         };
         let config = &self.config;
         Ok(SmtpNotifier {
-            transport: Mutex::new(Arc::new(Transport(Some(transport(config)?)))),
+            transport: Mutex::new(Some(Arc::new(Transport(Some(transport(config)?))))),
             config: self.config.clone(),
             composer,
             slots: Semaphore::new(config.pool_size.max(1) as usize),

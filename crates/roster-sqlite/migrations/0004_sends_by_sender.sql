@@ -15,13 +15,14 @@ DROP INDEX invitations_by_sender;
 
 -- Two fewer invitation indexes (each is a page every invite and every acceptance writes):
 -- pending invitations, the ones listings and limits ask for by state, keep a partial index in
--- id order that also answers the count of those pending in effect; listings of the final
--- states walk the project's invitations in id order and filter.
+-- id order. It also answers the count of those pending in effect from the index alone (it
+-- holds every column the count reads), visiting each stored-pending entry of the project;
+-- listings of the final states walk the project's invitations in id order and filter.
 DROP INDEX invitations_by_project_state;
 DROP INDEX invitations_pending_by_expiry;
-CREATE INDEX invitations_pending ON invitations (project_id, id, expires_at)
+CREATE INDEX invitations_pending ON invitations (project_id, id, expires_at, state)
     WHERE state = 'pending';
 
--- Failed notices wait for someone to look (listings by status, `Roster::delivery_status`): a
--- partial index holds just them, so finding the few never walks the delivered many.
+-- Failed notices wait for someone to look (`Roster::delivery_status`, listings of the failed):
+-- a partial index holds just them, so finding the few never walks the delivered many.
 CREATE INDEX outbox_failed ON outbox (id) WHERE status = 'failed';

@@ -210,6 +210,10 @@ pub(crate) fn outbox(conn: &Connection, query: &OutboxQuery) -> Result<Vec<Outbo
             let params = (after, max, status.as_str());
             all(conn, sql::OUTBOX_IN_STATUS, params, decode)
         }
+        (Some(project), Some(DeliveryStatus::Failed)) => {
+            let params = (after, max, project.key());
+            all(conn, sql::OUTBOX_OF_PROJECT_FAILED, params, decode)
+        }
         (Some(project), Some(status)) => {
             let params = (after, max, project.key(), status.as_str());
             all(conn, sql::OUTBOX_OF_PROJECT_IN_STATUS, params, decode)

@@ -138,11 +138,13 @@ pub(crate) const INVITATIONS_ALL: &str = concat!(
     " FROM invitations WHERE project_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3"
 );
 
-/// A page of invitations pending in effect (`?4` now).
+/// A page of invitations pending in effect (`?4` now), through the partial index of the pending
+/// (the planner would otherwise walk the project's whole history in id order, which looks as
+/// cheap to it).
 pub(crate) const INVITATIONS_PENDING: &str = concat!(
     "SELECT ",
     invitation_columns!(),
-    " FROM invitations WHERE project_id = ?1 AND id > ?2 \
+    " FROM invitations INDEXED BY invitations_pending WHERE project_id = ?1 AND id > ?2 \
      AND state = 'pending' AND expires_at > ?4 ORDER BY id LIMIT ?3"
 );
 
@@ -217,6 +219,16 @@ pub(crate) const OUTBOX_FAILED: &str = concat!(
     "SELECT ",
     outbox_columns!(),
     " FROM outbox WHERE status = 'failed' AND id > ?1 ORDER BY id LIMIT ?2"
+);
+
+/// A page of one project's failed entries (`?3` project): the failed are few, so they are
+/// found through their own index and filtered by project, rather than by walking the project's
+/// delivered history.
+pub(crate) const OUTBOX_OF_PROJECT_FAILED: &str = concat!(
+    "SELECT ",
+    outbox_columns!(),
+    " FROM outbox INDEXED BY outbox_failed \
+     WHERE status = 'failed' AND project_id = ?3 AND id > ?1 ORDER BY id LIMIT ?2"
 );
 
 /// A page of one project's outbox in one status (`?3` project, `?4` status).
@@ -331,6 +343,7 @@ mod tests {
         ("OUTBOX_OF_PROJECT", OUTBOX_OF_PROJECT),
         ("OUTBOX_IN_STATUS", OUTBOX_IN_STATUS),
         ("OUTBOX_FAILED", OUTBOX_FAILED),
+        ("OUTBOX_OF_PROJECT_FAILED", OUTBOX_OF_PROJECT_FAILED),
         ("OUTBOX_OF_PROJECT_IN_STATUS", OUTBOX_OF_PROJECT_IN_STATUS),
         ("BUMP_PROJECT", BUMP_PROJECT),
         ("BUMP_USER", BUMP_USER),
@@ -417,5 +430,37 @@ mod tests {
             pending.contains("invitations_one_pending_per_address"),
             "{pending}"
         );
+    }
+
+    /// The statements schema 4 gave an index of their own use it, as they were written to.
+    #[test]
+    fn counts_and_failed_listings_use_their_partial_indexes() {
+        let conn = migrated();
+        for (name, sql, expected) in [
+            (
+                "COUNT_PENDING",
+                COUNT_PENDING,
+                "USING COVERING INDEX invitations_pending (project_id=?)",
+            ),
+            (
+                "COUNT_SENDS_BY",
+                COUNT_SENDS_BY,
+                "INDEX outbox_sends_by_sender (sent_by=? AND created_at>?)",
+            ),
+            (
+                "INVITATIONS_PENDING",
+                INVITATIONS_PENDING,
+                "USING INDEX invitations_pending (project_id=? AND id>?)",
+            ),
+            ("OUTBOX_FAILED", OUTBOX_FAILED, "INDEX outbox_failed (id>?)"),
+            (
+                "OUTBOX_OF_PROJECT_FAILED",
+                OUTBOX_OF_PROJECT_FAILED,
+                "INDEX outbox_failed (id>?)",
+            ),
+        ] {
+            let steps = plan(&conn, sql).join(" | ");
+            assert!(steps.contains(expected), "{name}: {steps}");
+        }
     }
 }

@@ -5,7 +5,7 @@
 //! `OutboxWrite::Update` hand them over) would rewrite all of its table's indexes, dirtying a
 //! page of each and writing it to the log at commit. Reading the stored row first (its page is
 //! about to be written anyway) and naming only what differs keeps an acceptance, say, to the
-//! three invitation indexes that involve its state: the sqlite bench measures the difference.
+//! two invitation indexes that involve its state (the pending address and the pending list).
 
 use std::fmt::Write as _;
 

@@ -89,11 +89,11 @@ pub struct DeliveryPolicy {
     /// process that dies mid-attempt has its notices picked up again after this. Default: 5 min.
     pub lease: Duration,
     /// The longest one send may take (connecting, every command, the message), enforced by
-    /// roster around the notifier: a send cut by it is a temporary failure, retried later. It
-    /// also bounds how long a command waits for its own mail; what is not sent by then is left
-    /// to the delivery worker. Must leave the lease room: `lease` must be at least twice
-    /// `send_deadline` plus `record_delay`, so that a send, however slow, ends and is recorded
-    /// before anyone else may take its notice. Default: 30 s.
+    /// roster around the notifier: a send cut by it is a temporary failure, retried later. A
+    /// command starts no send after one deadline (what is left goes to the delivery worker), so
+    /// it waits for its mail at most two. Must leave the lease room: `lease` must be at least
+    /// twice `send_deadline` plus `record_delay`, so that a send, however slow, ends and is
+    /// recorded before anyone else may take its notice. At least 1 s. Default: 30 s.
     pub send_deadline: Duration,
     /// How many due notices one pass of the worker takes. Default: 100.
     pub batch_size: usize,
@@ -248,8 +248,8 @@ impl RosterConfig {
     /// Checks every setting, and those that depend on each other, the way
     /// [`RosterBuilder::build`](crate::RosterBuilder::build) does.
     ///
-    /// Refused: a zero or negative invitation lifetime, lease, send deadline or first backoff;
-    /// a record delay below zero; a longest backoff below the first; a lease shorter than twice
+    /// Refused: a zero or negative invitation lifetime or first backoff; a send deadline under a
+    /// second; a record delay below zero; a longest backoff below the first; a lease shorter than twice
     /// the send deadline plus the record delay (a slow send could then outlive its lease, and a
     /// second send with a fresh token race it); zero rows per invite; a shortest password longer
     /// than the longest, or a longest of zero; argon2 costs argon2 itself refuses.
@@ -274,7 +274,12 @@ impl RosterConfig {
             delivery.max_backoff,
             delivery.initial_backoff,
         )?;
-        at_least("delivery.send_deadline", delivery.send_deadline, tick)?;
+        // Below a second no SMTP exchange completes, and every notice would be cut forever.
+        at_least(
+            "delivery.send_deadline",
+            delivery.send_deadline,
+            Duration::seconds(1),
+        )?;
         at_least(
             "delivery.record_delay",
             delivery.record_delay,

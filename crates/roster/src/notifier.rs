@@ -9,6 +9,12 @@ use crate::notice::OutgoingNotice;
 /// Delivers notices (as email, or anything else). Called after the change announcing a notice has
 /// been committed, possibly more than once for one notice (delivery is at least once: use
 /// [`OutgoingNotice::id`] to deduplicate). Only the newest token sent for an invitation works.
+///
+/// roster drops the future of a send that runs past
+/// [`DeliveryPolicy::send_deadline`](crate::DeliveryPolicy::send_deadline), and counts on that
+/// to stop it: a notifier must not hand the message to work that outlives its future (a
+/// spawned task, a thread) and must not block inside `send`. Otherwise a send cut at the
+/// deadline may still deliver, after a newer email, a link that no longer works.
 #[cfg_attr(test, mockall::automock)]
 #[async_trait]
 pub trait Notifier: Send + Sync + 'static {

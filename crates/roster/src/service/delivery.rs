@@ -9,13 +9,16 @@
 //!
 //! Sends run [`DeliveryPolicy::concurrency`](crate::DeliveryPolicy::concurrency) at a time. Each
 //! ends by [`DeliveryPolicy::send_deadline`](crate::DeliveryPolicy::send_deadline), which roster
-//! enforces around the notifier (a cut send is a temporary failure), and the configuration is
-//! refused unless the lease outlasts two deadlines and the record delay: a send that began under
-//! a lease has ended, and its outcome been written, before the lease can run out and another
-//! pass rotate the token and send again. So an email that arrives carries the newest link, or
-//! one that a later email replaces. A pass always finishes the sends it started before it
-//! returns; a process stopped in the middle leaves its leased entries to be sent again once the
-//! lease runs out.
+//! enforces by dropping the notifier's future (a cut send is a temporary failure; a notifier
+//! must stop sending when its future is dropped, see [`Notifier`](crate::Notifier)). No send
+//! starts later than one deadline after the lease was taken, so every send ends within two; the
+//! configuration is refused unless the lease outlasts two deadlines and the record delay. So on
+//! a Tokio runtime, where records are written `record_delay` after the send, a send has ended and
+//! been recorded before its lease can run out and another pass rotate the token and send again:
+//! an email that arrives carries the newest link, or one a later email replaces. (Without a
+//! runtime, records wait for the next command or [`Roster::flush`]; call it.) A pass always
+//! finishes the sends it started before it returns; a process stopped in the middle leaves its
+//! leased entries to be sent again once the lease runs out.
 
 use chrono::{DateTime, Duration, Utc};
 use futures_timer::Delay;
@@ -57,7 +60,8 @@ pub struct OutboxStatus {
     /// Notices waiting to go out: not tried yet, in flight, or retrying after a temporary
     /// failure. Temporary failures stay here however long they last.
     pub queued: u64,
-    /// Of the queued, those whose last attempt failed.
+    /// Of the queued, those whose last attempt failed (a notice re-queued after a permanent
+    /// failure counts again once it has been tried again).
     pub retrying: u64,
     /// When the oldest queued notice was written; `None` when nothing is queued. How long mail
     /// has been held up is the clock's time minus this.
@@ -105,17 +109,17 @@ impl Roster {
     /// every other record of that moment (or, with no runtime, by the next command), never in
     /// a foreground commit of its own.
     ///
-    /// All of it ends by [`DeliveryPolicy::send_deadline`](crate::DeliveryPolicy::send_deadline):
-    /// a send still running then is cut (a temporary failure, retried later), and one not begun
-    /// is left queued and due for the delivery worker. A command never waits longer for mail.
+    /// Bounded by [`DeliveryPolicy::send_deadline`](crate::DeliveryPolicy::send_deadline): each
+    /// send is cut once it has run that long (a temporary failure, retried later), and no send
+    /// starts after the first deadline has passed (those left are queued and due for the
+    /// delivery worker). So a command waits for its mail at most two deadlines.
     pub(crate) async fn send_after_commit(&self, queued: Vec<Queued>) -> DeliveryReport {
         let mut report = DeliveryReport::default();
         if queued.is_empty() {
             return report;
         }
-        // A timer thread of futures-timer's own, so the deadline holds on any executor.
-        let deadline = self.config().delivery.send_deadline;
-        let stop = Delay::new(deadline.to_std().unwrap_or_default()).shared();
+        // Timers run on a thread of futures-timer's own, so deadlines hold on any executor.
+        let stop = self.deadline().shared();
         let entries: Vec<OutboxEntry> = stream::iter(queued)
             .map(|queued| self.send_one(queued, stop.clone()))
             .buffer_unordered(self.concurrency())
@@ -245,8 +249,20 @@ impl Roster {
         self.config().delivery.concurrency.max(1)
     }
 
+    /// A timer that fires one send deadline from now.
+    fn deadline(&self) -> Delay {
+        Delay::new(
+            self.config()
+                .delivery
+                .send_deadline
+                .to_std()
+                .unwrap_or_default(),
+        )
+    }
+
     /// Hands one notice to the notifier unless `stop` has come; returns its entry updated with
-    /// the outcome. A send still running at `stop` is dropped (cut) and fails temporarily.
+    /// the outcome. A send still running a deadline after it began is dropped (cut) and fails
+    /// temporarily.
     async fn send_one(&self, queued: Queued, stop: Shared<Delay>) -> OutboxEntry {
         let Queued { mut entry, token } = queued;
         if stop.clone().now_or_never().is_some() {
@@ -261,7 +277,7 @@ impl Roster {
             token,
         };
         let send = self.notifier().send(&outgoing);
-        let result = match future::select(std::pin::pin!(send), stop).await {
+        let result = match future::select(std::pin::pin!(send), self.deadline()).await {
             Either::Left((result, _)) => result,
             Either::Right(((), _)) => Err(NotifyError::temporary(format!(
                 "the send was cut at the send deadline ({} ms)",

@@ -32,8 +32,8 @@ pub struct Resent {
 impl Roster {
     /// Sends an invitation again: new token (the old link stops working), new expiry, and the
     /// resender becomes its inviter. An invitation that expired (and was not replaced by a newer
-    /// one) is renewed this way, as "Resend invite" does in the portal. Counts against the
-    /// resender's daily limit unless they already sent it within the window.
+    /// one) is renewed this way, as "Resend invite" does in the portal. Counts one email against
+    /// the resender's daily limit, whoever sent it before.
     ///
     /// Errors: [`RosterError::NotFound`], [`RosterError::Forbidden`],
     /// [`RosterError::RoleNotAllowed`], [`RosterError::InvitationClosed`],

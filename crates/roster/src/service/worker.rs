@@ -9,7 +9,7 @@ use super::Roster;
 
 /// Runs [`Roster::deliver_due`] on a tokio task every `interval` (at once again while full batches
 /// keep coming). Stop it with [`DeliveryWorker::shutdown`], which lets the pass in flight finish:
-/// every send it started completes and is recorded, nothing is cut mid-send. Where a stop must not
+/// every send it started ends (delivered, failed, or cut at the send deadline) and is recorded. Where a stop must not
 /// wait for a slow mail server, [`DeliveryWorker::shutdown_timeout`] bounds the wait and then
 /// abandons the pass: the notices it had leased are sent again (with fresh links) once their
 /// lease runs out, so nothing is lost, though a send cut after the server took the message

@@ -61,8 +61,8 @@ pub struct InviteQuery {
     pub actor: UserId,
     /// The addresses to invite, in the order the answer keeps.
     pub emails: Vec<Email>,
-    /// If set, also count the invitations last sent by `actor` at or after this instant, in any
-    /// project and any state (the per-inviter limit).
+    /// If set, also count the invitation emails `actor` sent at or after this instant, in any
+    /// project (the per-inviter limit; see [`Lookup::count_sends_by`](super::Lookup::count_sends_by)).
     pub sent_since: Option<DateTime<Utc>>,
     /// If set, also count the invitations of `project` pending in effect at this instant (the
     /// per-project limit).

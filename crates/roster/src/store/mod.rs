@@ -122,7 +122,9 @@ pub trait Store: Send + Sync + 'static {
         limit: usize,
     ) -> Result<Vec<AuditEvent>, StoreError>;
 
-    /// Up to `limit` `Queued` entries with `next_attempt_at <= now`, earliest due first.
+    /// Up to `limit` `Queued` entries with `next_attempt_at <= now`, earliest due first. `limit`
+    /// may be `usize::MAX` and `now` the end of time ([`Roster::delivery_status`](crate::Roster::delivery_status)
+    /// reads the whole queue so): do not allocate by `limit`.
     async fn due_notices(
         &self,
         now: DateTime<Utc>,
