@@ -16,7 +16,8 @@
 //! a Tokio runtime, where records are written `record_delay` after the send, a send has ended and
 //! been recorded before its lease can run out and another pass rotate the token and send again:
 //! an email that arrives carries the newest link, or one a later email replaces. (Without a
-//! runtime, records wait for the next command or [`Roster::flush`]; call it.) A pass always
+//! runtime, records wait for the next command or [`Roster::flush`]; one that outlives its lease
+//! is dropped, never written over a later pass's, and the notice is sent again.) A pass always
 //! finishes the sends it started before it returns; a process stopped in the middle leaves its
 //! leased entries to be sent again once the lease runs out.
 
@@ -71,6 +72,20 @@ pub struct OutboxStatus {
     pub failed: u64,
 }
 
+/// How a send went, to be written, and until when the lease it was sent under holds.
+#[derive(Debug, Clone)]
+pub(crate) struct Record {
+    pub(crate) entry: OutboxEntry,
+    pub(crate) lease_ends: DateTime<Utc>,
+}
+
+impl Record {
+    /// The entries of `records`, as a step carries them.
+    pub(crate) fn entries(records: &[Record]) -> Vec<OutboxEntry> {
+        records.iter().map(|record| record.entry.clone()).collect()
+    }
+}
+
 /// How many failed entries [`Roster::delivery_status`] reads at a time.
 const STATUS_PAGE: usize = 500;
 
@@ -120,31 +135,43 @@ impl Roster {
         }
         // Timers run on a thread of futures-timer's own, so deadlines hold on any executor.
         let stop = self.deadline().shared();
-        let entries: Vec<OutboxEntry> = stream::iter(queued)
+        let records: Vec<Record> = stream::iter(queued)
             .map(|queued| self.send_one(queued, stop.clone()))
             .buffer_unordered(self.concurrency())
             .collect()
             .await;
-        for entry in &entries {
+        for Record { entry, .. } in &records {
             match entry.status {
                 DeliveryStatus::Delivered => report.delivered += 1,
                 DeliveryStatus::Failed => report.failed += 1,
                 _ => report.retrying += 1,
             }
         }
-        self.keep_deliveries(entries);
+        self.keep_deliveries(records);
         report
     }
 
-    /// Takes the delivery records waiting to be written.
-    pub(crate) fn take_deliveries(&self) -> Vec<OutboxEntry> {
-        std::mem::take(&mut *lock(&self.inner.deliveries))
+    /// Takes the delivery records waiting to be written, leaving out those whose lease ran out
+    /// meanwhile (a flush that kept failing, or no runtime and no command for that long):
+    /// another pass may have taken such a notice since, and writing the record would overwrite
+    /// what that pass wrote. Left out, the notice is sent again: at least once, never lost.
+    pub(crate) fn take_deliveries(&self) -> Vec<Record> {
+        let now = self.now();
+        let mut records = std::mem::take(&mut *lock(&self.inner.deliveries));
+        records.retain(|record| {
+            let in_time = now < record.lease_ends;
+            if !in_time {
+                tracing::warn!(notice = %record.entry.id, "a delivery record outlived its lease and is dropped; the notice will be sent again");
+            }
+            in_time
+        });
+        records
     }
 
     /// The delivery records a command should carry: none while a flush is scheduled (it writes
     /// them all in one batch, whose rows share pages, so each command's commit stays as small
     /// as its own writes), all of them otherwise (no runtime to schedule one on).
-    pub(crate) fn riding_deliveries(&self) -> Vec<OutboxEntry> {
+    pub(crate) fn riding_deliveries(&self) -> Vec<Record> {
         if self
             .inner
             .flush_scheduled
@@ -158,14 +185,14 @@ impl Roster {
     /// Keeps delivery records to be written with the next command, and makes sure one comes.
     /// Until they are written the entries keep their lease; a process that stops first leaves
     /// them to be sent again once it runs out: at least once, never lost.
-    pub(crate) fn keep_deliveries(&self, entries: Vec<OutboxEntry>) {
-        if entries.is_empty() {
+    pub(crate) fn keep_deliveries(&self, records: Vec<Record>) {
+        if records.is_empty() {
             return;
         }
         {
             let mut waiting = lock(&self.inner.deliveries);
             // Older records first: a newer record of the same entry is written after them.
-            let newer = std::mem::replace(&mut *waiting, entries);
+            let newer = std::mem::replace(&mut *waiting, records);
             waiting.extend(newer);
         }
         self.schedule_flush();
@@ -182,7 +209,7 @@ impl Roster {
         if deliveries.is_empty() {
             return Ok(());
         }
-        let step = Step::write(Change::default()).with_deliveries(deliveries.clone());
+        let step = Step::write(Change::default()).with_deliveries(Record::entries(&deliveries));
         if let Err(error) = self.store().transact(step).await {
             self.keep_deliveries(deliveries);
             return Err(error.into());
@@ -263,13 +290,15 @@ impl Roster {
     /// Hands one notice to the notifier unless `stop` has come; returns its entry updated with
     /// the outcome. A send still running a deadline after it began is dropped (cut) and fails
     /// temporarily.
-    async fn send_one(&self, queued: Queued, stop: Shared<Delay>) -> OutboxEntry {
+    async fn send_one(&self, queued: Queued, stop: Shared<Delay>) -> Record {
         let Queued { mut entry, token } = queued;
+        // The entry was written (or leased) with its lease's end as its due time.
+        let lease_ends = entry.next_attempt_at;
         if stop.clone().now_or_never().is_some() {
             // Never attempted: due at once for the worker, the attempt counted at enqueue undone.
             entry.attempts = entry.attempts.saturating_sub(1);
             entry.next_attempt_at = self.now();
-            return entry;
+            return Record { entry, lease_ends };
         }
         let outgoing = OutgoingNotice {
             id: entry.id,
@@ -296,7 +325,7 @@ impl Roster {
                 tracing::warn!(notice = %entry.id, attempts = entry.attempts, error = %error, "delivery failed");
             }
         }
-        entry
+        Record { entry, lease_ends }
     }
 
     fn record_failure(&self, entry: &mut OutboxEntry, error: &NotifyError, now: DateTime<Utc>) {
@@ -837,9 +866,13 @@ pub(crate) mod tests {
         });
         let delivery = DeliveryPolicy::default().record_delay(Duration::milliseconds(1));
         let roster = roster_on(store, Arc::new(OverlapNotifier::default()), delivery);
+        // Leased, as a command's notices are: due again once the lease runs out.
         let queued = entries(2)
             .into_iter()
-            .map(|entry| Queued { entry, token: None })
+            .map(|mut entry| {
+                entry.next_attempt_at = start() + Duration::minutes(5);
+                Queued { entry, token: None }
+            })
             .collect();
         runtime.block_on(async {
             assert_eq!(roster.send_after_commit(queued).await.delivered, 2);
@@ -858,6 +891,35 @@ pub(crate) mod tests {
                 .iter()
                 .all(|e| e.status == DeliveryStatus::Delivered)
         );
+    }
+
+    /// A record whose lease ran out before it could be written is left out: another pass may
+    /// have taken its notice since. One still in time is written.
+    #[test]
+    fn records_that_outlive_their_lease_are_dropped() {
+        let clock = Arc::new(ManualClock::new(start()));
+        let roster = Roster::builder(
+            Arc::new(MockStore::new()),
+            Arc::new(crate::notifier::MockNotifier::new()),
+        )
+        .clock(clock.clone())
+        .build()
+        .expect("a valid configuration");
+        let [late, timely]: [OutboxEntry; 2] = entries(2).try_into().unwrap();
+        let records = vec![
+            Record {
+                entry: late,
+                lease_ends: start() + Duration::minutes(1),
+            },
+            Record {
+                entry: timely.clone(),
+                lease_ends: start() + Duration::minutes(10),
+            },
+        ];
+        *lock(&roster.inner.deliveries) = records;
+        clock.advance(Duration::minutes(1));
+        let taken = roster.take_deliveries();
+        assert_eq!(Record::entries(&taken), vec![timely]);
     }
 
     #[test]

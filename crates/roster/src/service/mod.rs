@@ -66,7 +66,7 @@ struct Inner {
     dummy_hash: std::sync::OnceLock<crate::user::PasswordHash>,
     /// Outcomes of sends not yet written: they ride along with the next command (or a flush)
     /// instead of costing a commit of their own.
-    deliveries: Mutex<Vec<OutboxEntry>>,
+    deliveries: Mutex<Vec<delivery::Record>>,
     /// Whether a flush of `deliveries` is already scheduled.
     flush_scheduled: std::sync::atomic::AtomicBool,
 }
@@ -321,7 +321,7 @@ impl Roster {
             *lock(&kept) = Some(outcome);
             change
         })
-        .with_deliveries(deliveries.clone());
+        .with_deliveries(delivery::Record::entries(&deliveries));
         if let Err(error) = self.store().transact(step).await {
             self.keep_deliveries(deliveries);
             return Err(error.into());
