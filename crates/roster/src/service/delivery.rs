@@ -45,7 +45,8 @@ use crate::token::InvitationToken;
 pub struct DeliveryReport {
     /// Notices handed to the notifier successfully.
     pub delivered: usize,
-    /// Notices that failed temporarily and are queued again with a backoff.
+    /// Notices queued again: failed temporarily (or cut at the send deadline) and backing off,
+    /// or, after a command, not begun before its time for mail ran out and due at once.
     pub retrying: usize,
     /// Notices that failed for good (a permanent refusal; temporary failures are retried).
     pub failed: usize,
