@@ -6,12 +6,12 @@
 //! `BEGIN IMMEDIATE` transaction per change. The baseline makes, inside its transaction, the
 //! reads a decision needs (the project and its version, the account's administrators, the
 //! actor's or inviter's membership, the user by address, the pending invitation), then the
-//! writes. Like the service, it then records each notice's delivery in a second transaction,
-//! because the service marks a notice delivered in its own commit after sending it (a null
-//! notifier here, so email costs nothing).
+//! writes. Like the service, it marks the notices delivered in batches of 200 (the service's
+//! flush writes its records together shortly after the sends; a null notifier here, so email
+//! costs nothing), and writes no user row for an invited address (the acceptance makes it).
 //!
-//! - `sqlite/invite_one`: one new address per command (a user, an invitation, an audit event,
-//!   an outbox entry and the project's version bump; then the delivery record);
+//! - `sqlite/invite_one`: one new address per command (an invitation, an audit event, an
+//!   outbox entry and the project's version bump; the delivery records in batches);
 //! - `sqlite/accept_one`: one token per command (the invitation closed, a membership, an audit
 //!   event, the version bump), accepted as `Acceptance::ExistingUser` so password hashing
 //!   (argon2, slow on purpose) stays out of the measurement. The invitees are registered users
@@ -231,7 +231,13 @@ struct Raw {
     conn: Connection,
     site: Rc<Site>,
     random: SeededRandom,
+    /// Notices sent but not yet marked delivered: written in batches, as the service's flush
+    /// writes its records.
+    unrecorded: Vec<NoticeId>,
 }
+
+/// Delivery records per batch (about what the service's 200 ms flush gathers at these rates).
+const RECORD_BATCH: usize = 200;
 
 impl Raw {
     /// A new site, then the service closed and a raw connection opened on its file.
@@ -247,11 +253,12 @@ impl Raw {
             conn: raw_connection(&site.path),
             site,
             random: SeededRandom::new(11),
+            unrecorded: Vec::new(),
         }
     }
 
     /// What the service's `invite` does for new addresses, as the admin: the decision's reads
-    /// and the rows, in one transaction; then the delivery records in a second one.
+    /// and the rows, in one transaction; the delivery records follow in batches.
     fn invite(&mut self, addresses: &[String]) -> Vec<InvitationToken> {
         let site = &self.site;
         let project = site.project.as_uuid().into_bytes();
@@ -294,19 +301,6 @@ impl Raw {
             assert!(pending.is_none(), "a new address");
 
             let token = InvitationToken::generate(&self.random);
-            if user.is_none() {
-                let id = UserId::generate(now, &self.random);
-                tx.prepare_cached(INSERT_USER)
-                    .expect("prepare")
-                    .execute(params![
-                        id.as_uuid().into_bytes(),
-                        email.as_str(),
-                        None::<i64>,
-                        at,
-                        email.canonical()
-                    ])
-                    .expect("user");
-            }
             let invitation = InvitationId::generate(now, &self.random);
             tx.prepare_cached(INSERT_INVITATION)
                 .expect("prepare")
@@ -351,11 +345,15 @@ impl Raw {
         }
         bump(&tx, project, scope.version);
         tx.commit().expect("commit");
-        self.record_delivery(&notices);
+        self.unrecorded.extend(notices);
+        if self.unrecorded.len() >= RECORD_BATCH {
+            let notices = std::mem::take(&mut self.unrecorded);
+            self.record_delivery(&notices);
+        }
         tokens
     }
 
-    /// The service's second commit: each notice sent is marked delivered.
+    /// The service's batched flush: each notice sent is marked delivered.
     fn record_delivery(&mut self, notices: &[NoticeId]) {
         let tx = self
             .conn
