@@ -90,7 +90,7 @@ use criterion::{
 };
 use roster::{
     Acceptance, Email, InvitationId, InvitationToken, InviteRequest, OsRandom, ProjectId, Role,
-    Roster, RosterError, StoreError, UserId,
+    Roster, RosterError, StoreError, TokenHash, UserId,
 };
 use roster_benches::{roster_on, seed_admin_project};
 use roster_sqlite::rusqlite::{Connection, TransactionBehavior, params};
@@ -484,6 +484,33 @@ const STORE_INSERT_INVITATION: &str = "INSERT INTO invitations (id, project_id, 
      invited_by, state, created_at, sent_at, expires_at, closed_at, token_hash, sends, \
      email_canonical) VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?6, ?7, NULL, ?8, 1, ?9)";
 
+/// A pending invitation of `email` to a project from its administrator (`keys`: the project's
+/// and the administrator's), sent at and expiring at `times`, written with the store's statement.
+fn store_insert_invitation(
+    conn: &Connection,
+    id: InvitationId,
+    keys: ([u8; 16], [u8; 16]),
+    email: &Email,
+    times: (i64, i64),
+    hash: &TokenHash,
+) {
+    let ((project, admin), (at, expires_at)) = (keys, times);
+    conn.prepare_cached(STORE_INSERT_INVITATION)
+        .expect("prepare")
+        .execute(params![
+            id.as_uuid().into_bytes(),
+            project,
+            email.as_str(),
+            Role::User.as_str(),
+            admin,
+            at,
+            expires_at,
+            hash.as_bytes(),
+            email.canonical()
+        ])
+        .expect("invitation");
+}
+
 /// A registered user of the setup.
 #[derive(Debug, Clone)]
 struct Invitee {
@@ -668,20 +695,14 @@ fn same_writes_run(runtime: &Runtime, mode: Mode) -> Vec<Phase> {
             .expect("prepare")
             .execute([project])
             .expect("version");
-        tx.prepare_cached(STORE_INSERT_INVITATION)
-            .expect("prepare")
-            .execute(params![
-                invitation.as_uuid().into_bytes(),
-                project,
-                email.as_str(),
-                Role::User.as_str(),
-                admin,
-                at,
-                expires_at,
-                token.hash().as_bytes(),
-                email.canonical()
-            ])
-            .expect("invitation");
+        store_insert_invitation(
+            &tx,
+            invitation,
+            (project, admin),
+            &email,
+            (at, expires_at),
+            &token.hash(),
+        );
         tx.prepare_cached(SAME_AUDIT)
             .expect("prepare")
             .execute(params![
@@ -1293,7 +1314,6 @@ fn store_fill(conn: &mut Connection, project: ProjectId, admin: UserId, count: u
         .expect("begin");
     {
         let mut insert_user = tx.prepare_cached(STORE_INSERT_USER).expect("prepare");
-        let mut insert_invitation = tx.prepare_cached(STORE_INSERT_INVITATION).expect("prepare");
         for hash in hashes {
             let email = Email::parse(&fresh_address()).expect("valid address");
             let user = UserId::generate(now, &OsRandom);
@@ -1306,21 +1326,14 @@ fn store_fill(conn: &mut Connection, project: ProjectId, admin: UserId, count: u
                     email.canonical()
                 ])
                 .expect("user");
-            insert_invitation
-                .execute(params![
-                    InvitationId::generate(now, &OsRandom)
-                        .as_uuid()
-                        .into_bytes(),
-                    project,
-                    email.as_str(),
-                    Role::User.as_str(),
-                    admin,
-                    at,
-                    expires_at,
-                    hash.as_bytes(),
-                    email.canonical()
-                ])
-                .expect("invitation");
+            store_insert_invitation(
+                &tx,
+                InvitationId::generate(now, &OsRandom),
+                (project, admin),
+                &email,
+                (at, expires_at),
+                &hash,
+            );
         }
     }
     tx.commit().expect("commit");

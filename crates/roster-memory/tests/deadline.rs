@@ -1,5 +1,7 @@
-//! The send deadline holds whatever the notifier does: a notifier that never answers is cut, in
+//! The send deadline holds against a notifier that never answers: its sends are cut, in
 //! a command and in a delivery pass, and the sends a command never began are left due at once.
+
+mod support;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -43,15 +45,7 @@ async fn a_notifier_that_never_answers_is_cut_at_the_deadline() {
         )
         .build()
         .expect("a valid configuration");
-    let admin = roster
-        .register("admin@example.com", "a fine password")
-        .await
-        .unwrap();
-    let account = roster.create_account(admin.id, "Acme").await.unwrap();
-    let project = roster
-        .create_project(admin.id, account.id, "Rockets")
-        .await
-        .unwrap();
+    let (admin, project) = support::admin_with_project(&roster).await;
     let rows: Vec<_> = ["a@example.com", "b@example.com", "c@example.com"]
         .into_iter()
         .map(|address| InviteRequest::new(address, Role::User))

@@ -1,6 +1,8 @@
 //! Configurations and clocks at the edges of what their types allow: no command panics. Times
 //! that would overflow saturate at the latest (or earliest) instant `chrono` can hold.
 
+mod support;
+
 use std::sync::Arc;
 
 use chrono::{DateTime, TimeDelta, Utc};
@@ -24,15 +26,7 @@ fn roster(clock: DateTime<Utc>, config: RosterConfig) -> Roster {
 /// Registers an administrator with a project, invites one address, resends it and runs a
 /// delivery pass: every time a command computes.
 async fn every_computed_time(roster: &Roster) {
-    let admin = roster
-        .register("admin@example.com", "a fine password")
-        .await
-        .unwrap();
-    let account = roster.create_account(admin.id, "Acme").await.unwrap();
-    let project = roster
-        .create_project(admin.id, account.id, "Rockets")
-        .await
-        .unwrap();
+    let (admin, project) = support::admin_with_project(roster).await;
     let rows = [InviteRequest::new("ann@example.com", Role::User)];
     let report = roster.invite(admin.id, project.id, &rows).await.unwrap();
     let invitation = match &report.rows[0].outcome {

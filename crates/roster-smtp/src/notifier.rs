@@ -1,6 +1,7 @@
 //! [`SmtpNotifier`]: roster's [`Notifier`] over SMTP.
 
 use std::fmt;
+use std::future::Future;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -117,14 +118,9 @@ impl SmtpNotifier {
     ///
     /// The failure, classified as a send's would be.
     pub async fn check_connection(&self) -> Result<(), NotifyError> {
-        let transport = self.current_transport()?;
-        let mut cut = CutSend {
-            notifier: self,
-            transport: &transport,
-            armed: true,
-        };
-        let tested = transport.test_connection().await;
-        cut.armed = false;
+        let tested = self
+            .exchange(|transport| async move { transport.test_connection().await })
+            .await?;
         match tested {
             Ok(true) => Ok(()),
             Ok(false) => Err(NotifyError::temporary(format!(
@@ -148,14 +144,9 @@ impl Notifier for SmtpNotifier {
             .acquire()
             .await
             .map_err(|_| NotifyError::temporary("the notifier is shutting down"))?;
-        let transport = self.current_transport()?;
-        let mut cut = CutSend {
-            notifier: self,
-            transport: &transport,
-            armed: true,
-        };
-        let sent = transport.send(message).await;
-        cut.armed = false;
+        let sent = self
+            .exchange(|transport| async move { transport.send(message).await })
+            .await?;
         match sent {
             Ok(_) => {
                 tracing::debug!(notice = %outgoing.id, to = %outgoing.notice.to, "email accepted by the server");
@@ -178,6 +169,24 @@ impl Notifier for SmtpNotifier {
 }
 
 impl SmtpNotifier {
+    /// Runs one exchange with the server on the current transport, retiring the transport if
+    /// the exchange is dropped before it ends (see [`CutSend`]).
+    async fn exchange<T, F, Fut>(&self, exchange: F) -> Result<T, NotifyError>
+    where
+        F: FnOnce(Arc<Transport>) -> Fut,
+        Fut: Future<Output = T>,
+    {
+        let transport = self.current_transport()?;
+        let cut = CutSend {
+            notifier: self,
+            transport: transport.clone(),
+            armed: true,
+        };
+        let done = exchange(transport).await;
+        cut.disarm();
+        Ok(done)
+    }
+
     /// The transport to send on: the current one, or a fresh one if the last was retired.
     fn current_transport(&self) -> Result<Arc<Transport>, NotifyError> {
         let mut current = self
@@ -223,15 +232,22 @@ impl SmtpNotifier {
 /// pick up a parked connection of it: a narrow window lettre gives no way to close).
 struct CutSend<'a> {
     notifier: &'a SmtpNotifier,
-    transport: &'a Arc<Transport>,
+    transport: Arc<Transport>,
     armed: bool,
+}
+
+impl CutSend<'_> {
+    /// The exchange ended: nothing to retire.
+    fn disarm(mut self) {
+        self.armed = false;
+    }
 }
 
 impl Drop for CutSend<'_> {
     fn drop(&mut self) {
         if self.armed {
             tracing::debug!(server = %self.notifier.server, "an SMTP send was cut; using a fresh connection pool");
-            self.notifier.retire_transport(self.transport);
+            self.notifier.retire_transport(&self.transport);
         }
     }
 }

@@ -315,13 +315,9 @@ impl RosterConfig {
                 ),
             ));
         }
-        argon2::Params::new(
-            passwords.memory_kib,
-            passwords.iterations,
-            passwords.parallelism,
-            None,
-        )
-        .map_err(|error| invalid("passwords", format!("argon2 refuses these costs: {error}")))?;
+        crate::password::argon2_params(passwords).map_err(|error| {
+            invalid("passwords", format!("argon2 refuses these costs: {error}"))
+        })?;
         Ok(())
     }
 }
@@ -369,6 +365,12 @@ mod tests {
             ),
             (
                 RosterConfig::default().delivery(delivery.clone().send_deadline(Duration::zero())),
+                "delivery.send_deadline",
+            ),
+            (
+                // Positive, but below the floor of a second.
+                RosterConfig::default()
+                    .delivery(delivery.clone().send_deadline(Duration::milliseconds(500))),
                 "delivery.send_deadline",
             ),
             (

@@ -22,19 +22,24 @@ pub(crate) fn check_length(policy: &PasswordPolicy, password: &str) -> Result<()
     Ok(())
 }
 
+/// The policy's argon2 costs, as argon2 takes them (or its refusal of them).
+pub(crate) fn argon2_params(policy: &PasswordPolicy) -> Result<Params, argon2::Error> {
+    Params::new(
+        policy.memory_kib,
+        policy.iterations,
+        policy.parallelism,
+        None,
+    )
+}
+
 /// Hashes a password with the policy's cost.
 pub(crate) fn hash(
     policy: &PasswordPolicy,
     random: &dyn RandomSource,
     password: &str,
 ) -> Result<PasswordHash, RosterError> {
-    let params = Params::new(
-        policy.memory_kib,
-        policy.iterations,
-        policy.parallelism,
-        None,
-    )
-    .map_err(|e| RosterError::PasswordHashing(e.to_string().into()))?;
+    let params =
+        argon2_params(policy).map_err(|e| RosterError::PasswordHashing(e.to_string().into()))?;
     let mut salt = [0u8; 16];
     random.fill_bytes(&mut salt);
     let salt = SaltString::encode_b64(&salt)

@@ -62,8 +62,8 @@ pub struct OutboxStatus {
     /// Notices waiting to go out: not tried yet, in flight, or retrying after a temporary
     /// failure. Temporary failures stay here however long they last.
     pub queued: u64,
-    /// Of the queued, those whose last attempt failed (a notice re-queued after a permanent
-    /// failure counts again once it has been tried again).
+    /// Of the queued, those with a failed attempt on record (a notice re-queued after a
+    /// permanent failure keeps its last error, and counts here until it goes out).
     pub retrying: u64,
     /// When the oldest queued notice was written; `None` when nothing is queued. How long mail
     /// has been held up is the clock's time minus this.

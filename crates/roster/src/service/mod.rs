@@ -120,12 +120,7 @@ impl RosterBuilder {
     /// Errors: [`ConfigError`] naming the first setting refused.
     pub fn build(self) -> Result<Roster, ConfigError> {
         self.config.validate()?;
-        Ok(self.build_checked())
-    }
-
-    /// The service, its configuration validated.
-    fn build_checked(self) -> Roster {
-        Roster {
+        Ok(Roster {
             inner: Arc::new(Inner {
                 store: self.store,
                 notifier: self.notifier,
@@ -136,7 +131,7 @@ impl RosterBuilder {
                 deliveries: Mutex::new(Vec::new()),
                 flush_scheduled: std::sync::atomic::AtomicBool::new(false),
             }),
-        }
+        })
     }
 }
 
@@ -199,12 +194,10 @@ impl Roster {
     /// A service on `store` and `notifier` with the system clock, the OS random generator and the
     /// default configuration.
     pub fn new(store: Arc<dyn Store>, notifier: Arc<dyn Notifier>) -> Self {
-        let builder = Roster::builder(store, notifier);
-        match builder.config.validate() {
-            Ok(()) => builder.build_checked(),
+        Roster::builder(store, notifier)
+            .build()
             // The defaults pass `validate` (a unit test holds it to that).
-            Err(error) => unreachable!("the default configuration is refused: {error}"),
-        }
+            .unwrap_or_else(|error| unreachable!("the default configuration is refused: {error}"))
     }
 
     /// A builder to set the clock, random source or configuration.
