@@ -74,7 +74,7 @@ fn raw_invite(
             id,
             project,
             email,
-            role: Role::User,
+            role: Role::USER,
             token_hash: token.hash(),
             expires_at,
         },
@@ -96,7 +96,7 @@ fn invite_one(c: &mut Criterion) {
             n += 1;
             let rows = [InviteRequest::new(
                 format!("person{n}@bench.example"),
-                Role::User,
+                Role::USER,
             )];
             let report = runtime
                 .block_on(roster.invite(admin.id, project.id, &rows))

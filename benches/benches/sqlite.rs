@@ -308,7 +308,7 @@ impl Raw {
                     invitation.as_uuid().into_bytes(),
                     project,
                     email.as_str(),
-                    Role::User.as_str(),
+                    Role::USER.as_str(),
                     admin,
                     at,
                     expires_at,
@@ -332,7 +332,7 @@ impl Raw {
                     project,
                     scope.project_name,
                     scope.account_name,
-                    Role::User.as_str(),
+                    Role::USER.as_str(),
                     inviter,
                     expires_at,
                     nanos(now + LEASE),
@@ -494,7 +494,7 @@ fn seed(conn: &mut Connection, site: &Site, count: usize, registered: bool) -> V
                     InvitationId::generate(now, &random).as_uuid().into_bytes(),
                     project,
                     email.as_str(),
-                    Role::User.as_str(),
+                    Role::USER.as_str(),
                     admin,
                     at,
                     expires_at,
@@ -620,7 +620,7 @@ fn invite_one(c: &mut Criterion) {
     let (site, roster) = new_site(&runtime);
     group.bench_function("roster", |b| {
         b.iter(|| {
-            let rows = [InviteRequest::new(fresh_address(), Role::User)];
+            let rows = [InviteRequest::new(fresh_address(), Role::USER)];
             let report = runtime
                 .block_on(roster.invite(site.admin, site.project, &rows))
                 .expect("invite");
@@ -677,7 +677,7 @@ fn bulk_invite(c: &mut Criterion) {
             for _ in 0..iters {
                 let rows: Vec<InviteRequest> = fresh_addresses(BULK_ROWS)
                     .into_iter()
-                    .map(|address| InviteRequest::new(address, Role::User))
+                    .map(|address| InviteRequest::new(address, Role::USER))
                     .collect();
                 let start = Instant::now();
                 let report = runtime

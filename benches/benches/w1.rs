@@ -501,7 +501,7 @@ fn store_insert_invitation(
             id.as_uuid().into_bytes(),
             project,
             email.as_str(),
-            Role::User.as_str(),
+            Role::USER.as_str(),
             admin,
             at,
             expires_at,
@@ -610,7 +610,7 @@ fn roster_run(runtime: &Runtime, mode: Mode) -> Vec<Phase> {
         let mut tickets = Vec::with_capacity(site.users.len());
         let start = Instant::now();
         for invitee in &site.users {
-            let rows = [InviteRequest::new(invitee.address.as_str(), Role::User)];
+            let rows = [InviteRequest::new(invitee.address.as_str(), Role::USER)];
             let outcome = match site.roster.invite(site.admin, site.project, &rows).await {
                 Ok(report) => match report.rows[0].outcome.token() {
                     Some(token) => {
@@ -759,7 +759,7 @@ fn same_record(conn: &mut Connection, notices: &mut Vec<roster::NoticeId>) {
 fn roster_bulk_run(runtime: &Runtime, mode: Mode) -> Vec<Phase> {
     let site = roster_site(runtime, mode, sizes().users);
     let rows: Vec<InviteRequest> = (0..sizes().bulk)
-        .map(|_| InviteRequest::new(fresh_address(), Role::User))
+        .map(|_| InviteRequest::new(fresh_address(), Role::USER))
         .collect();
     let mut phase = Phase::default();
     let start = Instant::now();
@@ -810,7 +810,7 @@ fn concurrency_run(runtime: &Runtime, mode: Mode, tasks: usize) -> Vec<Phase> {
                     let mut finished = Vec::with_capacity(share.len());
                     let mut tickets = Vec::with_capacity(share.len());
                     for invitee in share {
-                        let rows = [InviteRequest::new(invitee.address.as_str(), Role::User)];
+                        let rows = [InviteRequest::new(invitee.address.as_str(), Role::USER)];
                         let outcome = match roster.invite(admin, project, &rows).await {
                             Ok(report) => match report.rows[0].outcome.token() {
                                 Some(token) => {
@@ -948,7 +948,7 @@ impl RawSite {
                     .into_bytes(),
                 project,
                 address.to_lowercase(),
-                Role::User.as_str(),
+                Role::USER.as_str(),
                 admin,
                 nanos(now),
                 nanos(now + LIFETIME),
@@ -1366,7 +1366,7 @@ fn raw_fill(site: &mut RawSite, count: usize) -> Vec<Ticket> {
                         .into_bytes(),
                     site.project,
                     fresh_address(),
-                    Role::User.as_str(),
+                    Role::USER.as_str(),
                     site.admin,
                     at,
                     expires_at,
@@ -1451,7 +1451,7 @@ impl LatencySide {
                     .expect("the newest event");
                 let rows: Vec<InviteRequest> = invitees
                     .iter()
-                    .map(|invitee| InviteRequest::new(invitee.address.as_str(), Role::User))
+                    .map(|invitee| InviteRequest::new(invitee.address.as_str(), Role::USER))
                     .collect();
                 let report = runtime
                     .block_on(site.roster.invite(site.admin, site.project, &rows))

@@ -112,10 +112,10 @@ pub async fn run(roster: &Roster) -> Result<(), RosterError> {
 
     step("Alice invites three addresses in one call (one existing user, two new) plus a typo");
     let rows = [
-        InviteRequest::new("bob@example.org", Role::User),
-        InviteRequest::new(CAROL.0, Role::Administrator),
-        InviteRequest::new("dave@acme.example", Role::Observer),
-        InviteRequest::new("erin@@acme", Role::User),
+        InviteRequest::new("bob@example.org", Role::USER),
+        InviteRequest::new(CAROL.0, Role::ADMINISTRATOR),
+        InviteRequest::new("dave@acme.example", Role::OBSERVER),
+        InviteRequest::new("erin@@acme", Role::USER),
     ];
     let report = roster.invite(alice.id, project.id, &rows).await?;
     let mut tokens: Vec<InvitationToken> = Vec::new();
@@ -178,7 +178,7 @@ pub async fn run(roster: &Roster) -> Result<(), RosterError> {
     );
 
     step("Bob (a User, not an Administrator) tries to invite someone");
-    let frank = [InviteRequest::new("frank@example.org", Role::User)];
+    let frank = [InviteRequest::new("frank@example.org", Role::USER)];
     match roster.invite(bob.id, project.id, &frank).await {
         Err(error) => println!("   refused: {error}"),
         Ok(_) => unreachable!("only administrators may invite"),

@@ -34,7 +34,7 @@ async fn main() {
     let mut invited = 0;
     while invited < count {
         let rows: Vec<InviteRequest> = (invited..count.min(invited + CALL))
-            .map(|n| InviteRequest::new(format!("person{n:09}@footprint.example"), Role::User))
+            .map(|n| InviteRequest::new(format!("person{n:09}@footprint.example"), Role::USER))
             .collect();
         let report = roster.invite(admin, project, &rows).await.expect("invite");
         assert_eq!(report.sent(), rows.len());

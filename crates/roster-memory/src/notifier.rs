@@ -48,7 +48,7 @@ impl Failure {
 /// let account = roster.create_account(admin.id, "Acme").await?;
 /// let project = roster.create_project(admin.id, account.id, "Website").await?;
 /// roster
-///     .invite(admin.id, project.id, &[InviteRequest::new("Ann@Example.com", Role::User)])
+///     .invite(admin.id, project.id, &[InviteRequest::new("Ann@Example.com", Role::USER)])
 ///     .await?;
 ///
 /// // The invitation email was "sent": read it, and follow its link.
@@ -205,7 +205,8 @@ mod tests {
                 project: ProjectId::generate(now, &random),
                 project_name: "Website".into(),
                 account_name: "Acme".into(),
-                role: Role::User,
+                role: Role::USER,
+                role_name: "User".into(),
                 inviter: email("admin@example.com"),
                 sent_by: roster::UserId::generate(now, &random),
                 expires_at: now,

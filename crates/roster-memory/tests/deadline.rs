@@ -48,7 +48,7 @@ async fn a_notifier_that_never_answers_is_cut_at_the_deadline() {
     let (admin, project) = support::admin_with_project(&roster).await;
     let rows: Vec<_> = ["a@example.com", "b@example.com", "c@example.com"]
         .into_iter()
-        .map(|address| InviteRequest::new(address, Role::User))
+        .map(|address| InviteRequest::new(address, Role::USER))
         .collect();
 
     // One send at a time: the first hangs and is cut, the other two are never begun.

@@ -27,7 +27,7 @@ fn roster(clock: DateTime<Utc>, config: RosterConfig) -> Roster {
 /// delivery pass: every time a command computes.
 async fn every_computed_time(roster: &Roster) {
     let (admin, project) = support::admin_with_project(roster).await;
-    let rows = [InviteRequest::new("ann@example.com", Role::User)];
+    let rows = [InviteRequest::new("ann@example.com", Role::USER)];
     let report = roster.invite(admin.id, project.id, &rows).await.unwrap();
     let invitation = match &report.rows[0].outcome {
         roster::InviteOutcome::Invited { invitation, .. } => invitation.id,

@@ -100,8 +100,8 @@ const BUILTIN: &[(&str, &str)] = &[
 /// | `kind` | `invitation`, `access_granted` or `revocation` |
 /// | `to` | the recipient's address |
 /// | `project`, `account` | the project's and the account's names |
-/// | `role` | the role offered, for people (`Administrator`) |
-/// | `role_id` | the role's stable name (`administrator`), to translate it |
+/// | `role` | the role offered, as people see it: its display name in the notice's language, from the service's role catalog (`Administrator`) |
+/// | `role_id` | the role's stable key (`administrator`), to translate it or branch on it |
 /// | `inviter` | the address of whoever sent the invitation |
 /// | `expires_at` | when the link stops working, as `2026-01-08 00:00 UTC` |
 /// | `expires_at_iso` | the same in RFC 3339, to format it another way |
@@ -399,7 +399,7 @@ pub(crate) struct Vars {
     pub(crate) project: String,
     pub(crate) account: String,
     pub(crate) role: String,
-    pub(crate) role_id: &'static str,
+    pub(crate) role_id: String,
     pub(crate) inviter: String,
     pub(crate) expires_at: chrono::DateTime<chrono::Utc>,
     pub(crate) link: Option<String>,
@@ -416,7 +416,7 @@ impl Vars {
             project => &self.project,
             account => &self.account,
             role => &self.role,
-            role_id => self.role_id,
+            role_id => &self.role_id,
             inviter => &self.inviter,
             expires_at => self.expires_at.format("%Y-%m-%d %H:%M UTC").to_string(),
             expires_at_iso => self.expires_at.to_rfc3339(),
@@ -434,7 +434,7 @@ impl Vars {
             project: "Website".into(),
             account: "Acme".into(),
             role: "User".into(),
-            role_id: "user",
+            role_id: "user".into(),
             inviter: "admin@example.com".into(),
             expires_at: chrono::DateTime::UNIX_EPOCH,
             link: kind

@@ -319,6 +319,7 @@ pub(crate) fn outbox_entry(row: &Row<'_>) -> rusqlite::Result<OutboxEntry> {
             project_name: row.get(C::project_name.at())?,
             account_name: row.get(C::account_name.at())?,
             role: role(row, C::role.at())?,
+            role_name: row.get(C::role_name.at())?,
             inviter: email(row, C::inviter.at())?,
             sent_by: id(row, C::sent_by.at())?,
             expires_at: instant(row, C::expires_at.at())?,

@@ -54,10 +54,16 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0004_sends_by_sender.sql"),
         step: None,
     },
+    Migration {
+        version: 5,
+        name: "role_catalog",
+        sql: include_str!("../migrations/0005_role_catalog.sql"),
+        step: None,
+    },
 ];
 
 /// The schema version this crate writes and reads.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 const CREATE_VERSION_TABLE: &str = "CREATE TABLE IF NOT EXISTS roster_schema (
     version     INTEGER NOT NULL PRIMARY KEY,

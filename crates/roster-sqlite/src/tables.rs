@@ -94,7 +94,7 @@ table! {
     outbox, outbox_columns = "outbox" {
         id, kind, to_email, invitation_id, project_id, project_name, account_name, role,
         inviter, expires_at, send, status, attempts, next_attempt_at, last_error, created_at,
-        finished_at, language, sent_by,
+        finished_at, language, sent_by, role_name,
     }
 }
 
@@ -116,7 +116,7 @@ mod tests {
             outbox::TABLE.select,
             concat!("SELECT ", outbox_columns!(), " FROM outbox WHERE id = ?1")
         );
-        assert_eq!(outbox::Column::sent_by.at(), outbox::COLUMNS.len() - 1);
+        assert_eq!(outbox::Column::role_name.at(), outbox::COLUMNS.len() - 1);
         assert_eq!(
             invitations::COLUMNS[invitations::Column::token_hash.at()],
             "token_hash"

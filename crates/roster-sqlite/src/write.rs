@@ -395,5 +395,6 @@ fn outbox_row(entry: &OutboxEntry) -> Result<Vec<Value>> {
     );
     put(C::language, optional(notice.language.as_deref().map(text)));
     put(C::sent_by, blob(notice.sent_by.key()));
+    put(C::role_name, text(&notice.role_name));
     Ok(row)
 }

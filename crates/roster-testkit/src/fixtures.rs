@@ -196,7 +196,7 @@ impl Fixtures {
         }
     }
 
-    /// A `Pending` invitation of `address` to `project` with role [`Role::User`] and language
+    /// A `Pending` invitation of `address` to `project` with role [`Role::USER`] and language
     /// `de`, sent by `invited_by` at `now`, opened by `token`, expiring [`invitation_lifetime`]
     /// later.
     pub fn invitation(
@@ -211,7 +211,7 @@ impl Fixtures {
             id: self.invitation_id(),
             project,
             email: address,
-            role: Role::User,
+            role: Role::USER,
             invited_by,
             state: InvitationState::Pending,
             created_at: now,
@@ -237,6 +237,7 @@ impl Fixtures {
                 project_name: "Project".to_owned(),
                 account_name: "Account".to_owned(),
                 role: invitation.role,
+                role_name: invitation.role.to_string(),
                 inviter: email("inviter@example.com"),
                 sent_by: invitation.invited_by,
                 expires_at: invitation.expires_at,
@@ -276,7 +277,7 @@ impl Fixtures {
 /// A small, coherent world: one account with one project, its people and one pending invitation.
 ///
 /// - `owner` administers `account` and is the project's `Administrator`;
-/// - `member` holds [`Role::User`] in `project`;
+/// - `member` holds [`Role::USER`] in `project`;
 /// - `outsider` is registered and belongs nowhere;
 /// - `invitee` is the unregistered user of an address with the `Pending` `invitation` (opened by
 ///   `token`, sent by `owner`), whose notice waits in the outbox as `notice`.
@@ -290,15 +291,15 @@ pub struct World {
     pub project: Project,
     /// The account administrator, also the project's Administrator.
     pub owner: User,
-    /// A project member with role [`Role::User`].
+    /// A project member with role [`Role::USER`].
     pub member: User,
     /// A registered user with no membership anywhere.
     pub outsider: User,
     /// The unregistered user of the invited address.
     pub invitee: User,
-    /// `owner`'s membership: [`Role::Administrator`], invited by nobody.
+    /// `owner`'s membership: [`Role::ADMINISTRATOR`], invited by nobody.
     pub owner_membership: Membership,
-    /// `member`'s membership: [`Role::User`], invited by `owner`.
+    /// `member`'s membership: [`Role::USER`], invited by `owner`.
     pub member_membership: Membership,
     /// The pending invitation of `invitee`'s address.
     pub invitation: Invitation,
@@ -323,10 +324,10 @@ impl World {
         let invitation = fx.invitation(now, project.id, invitee.email.clone(), owner.id, &token);
         let notice = fx.outbox_entry(now, &invitation);
         let created = fx.audit_event(now, &project, Some(owner.id));
-        let owner_membership = membership(now, project.id, owner.id, Role::Administrator);
+        let owner_membership = membership(now, project.id, owner.id, Role::ADMINISTRATOR);
         let member_membership = Membership {
             invited_by: Some(owner.id),
-            ..membership(now, project.id, member.id, Role::User)
+            ..membership(now, project.id, member.id, Role::USER)
         };
         World {
             now,

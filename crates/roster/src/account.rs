@@ -14,7 +14,7 @@ pub struct Account {
     pub id: AccountId,
     /// Display name.
     pub name: String,
-    /// Users holding [`Role::AccountAdministrator`](crate::Role::AccountAdministrator) here; the
+    /// Users holding [`Role::ACCOUNT_ADMINISTRATOR`](crate::Role::ACCOUNT_ADMINISTRATOR) here; the
     /// creator is the first. Never empty.
     pub administrators: Vec<UserId>,
     /// When the account was created.

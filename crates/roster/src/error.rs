@@ -98,8 +98,15 @@ pub enum RosterError {
         /// The role asked for.
         role: Role,
     },
-    /// The change would leave the project without an Administrator.
-    #[error("a project must keep at least one administrator")]
+    /// The service's [`RoleCatalog`](crate::RoleCatalog) has no role with this key.
+    #[error("no role {role} in the catalog")]
+    UnknownRole {
+        /// The key asked for.
+        role: Role,
+    },
+    /// The change would leave the project without a member able to manage members (an
+    /// Administrator, in the default catalog).
+    #[error("a project must keep at least one member who manages members")]
     LastAdministrator,
     /// The token is malformed or opens no invitation.
     #[error("invalid invitation token")]

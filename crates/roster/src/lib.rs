@@ -68,6 +68,7 @@
 
 mod account;
 mod audit;
+mod catalog;
 mod clock;
 mod config;
 mod email;
@@ -90,6 +91,7 @@ mod version;
 
 pub use account::{Account, Project};
 pub use audit::{AuditAction, AuditEvent};
+pub use catalog::{CatalogError, RoleCatalog, RoleDefinition};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{ConfigError, DeliveryPolicy, Limits, PasswordPolicy, RosterConfig};
 pub use email::{Email, EmailError};
@@ -101,7 +103,7 @@ pub use notice::{DeliveryStatus, Notice, NoticeKind, OutboxEntry, OutgoingNotice
 pub use notifier::{Notifier, NotifyError};
 pub use page::{MAX_PAGE_SIZE, Page, PageRequest};
 pub use random::{OsRandom, RandomSource, SeededRandom};
-pub use role::Role;
+pub use role::{Role, RoleKeyError};
 #[cfg(feature = "worker")]
 pub use service::DeliveryWorker;
 pub use service::{

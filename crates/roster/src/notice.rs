@@ -45,8 +45,11 @@ pub struct Notice {
     pub project_name: String,
     /// The account's name, for the message text.
     pub account_name: String,
-    /// The role offered.
+    /// The role offered (its key).
     pub role: Role,
+    /// The role's display name in the notice's language, from the service's
+    /// [`RoleCatalog`](crate::RoleCatalog) when the notice was written: what the email shows.
+    pub role_name: String,
     /// The address of the person who sent the invitation.
     pub inviter: Email,
     /// The user whose command wrote this notice: who sent or resent the invitation, or who

@@ -4,24 +4,30 @@
 use chrono::{DateTime, Utc};
 
 use crate::account::Account;
+use crate::catalog::RoleCatalog;
 use crate::error::{Denial, RosterError};
 use crate::id::UserId;
 use crate::invitation::{Invitation, InvitationState};
 use crate::membership::Membership;
 use crate::role::Role;
 
-/// The role `user` holds in a project of `account`: account administrators are at least
-/// Administrators everywhere; otherwise the membership's role, if any.
+/// The role `user` holds in effect in a project of `account`, the highest ranked of what they
+/// hold: for account administrators the catalog's account administrator role (which ranks at
+/// least as high as every project role: the catalog checks), else their membership's role if
+/// the catalog has it as a project role (an unknown key grants nothing).
 pub(crate) fn effective_role(
+    catalog: &RoleCatalog,
     account: &Account,
     user: UserId,
     membership: Option<&Membership>,
 ) -> Option<Role> {
     if account.is_administrator(user) {
-        Some(Role::AccountAdministrator)
-    } else {
-        membership.map(|m| m.role)
+        return Some(catalog.account_administrator_role());
     }
+    membership
+        .and_then(|m| catalog.get(m.role))
+        .filter(|definition| !definition.is_account_level())
+        .map(|definition| definition.key())
 }
 
 /// Only a pending invitation (in effect, at `now`) can be acted on; the error says what it is now.
@@ -51,45 +57,91 @@ pub(crate) fn require_resendable(
     }
 }
 
-/// The actor must be allowed to manage people in the project.
-pub(crate) fn require_manager(role: Option<Role>) -> Result<Role, RosterError> {
+/// The actor must hold (in effect) a role that manages members.
+pub(crate) fn require_manager(
+    catalog: &RoleCatalog,
+    role: Option<Role>,
+) -> Result<Role, RosterError> {
     match role {
-        Some(role) if role.can_manage_members() => Ok(role),
+        Some(role) if manages(catalog, role) => Ok(role),
         _ => Err(RosterError::Forbidden(Denial::NotAnAdministrator)),
     }
 }
 
-/// The actor (a manager holding `actor_role`) must be allowed to grant `role`.
-pub(crate) fn require_grantable(actor_role: Role, role: Role) -> Result<(), RosterError> {
-    if actor_role.may_grant(role) {
+/// Whether `role` manages members (an unknown key manages nothing).
+pub(crate) fn manages(catalog: &RoleCatalog, role: Role) -> bool {
+    catalog.get(role).is_some_and(|d| d.manages_members())
+}
+
+/// The rank of `role`; an unknown key ranks below every role.
+fn rank(catalog: &RoleCatalog, role: Role) -> Option<u16> {
+    catalog.get(role).map(|d| d.rank())
+}
+
+/// Whether a person holding `actor_role` may grant `role`: they manage members, `role` is a
+/// project role of the catalog, and it ranks no higher than their own (ties allowed).
+pub(crate) fn may_grant(catalog: &RoleCatalog, actor_role: Role, role: Role) -> bool {
+    let Some(target) = catalog.get(role) else {
+        return false;
+    };
+    manages(catalog, actor_role)
+        && !target.is_account_level()
+        && rank(catalog, actor_role).is_some_and(|own| target.rank() <= own)
+}
+
+/// The actor (a manager holding `actor_role`) must be allowed to grant `role`, a role asked
+/// for now: a key the catalog does not have is [`RosterError::UnknownRole`].
+pub(crate) fn require_grantable(
+    catalog: &RoleCatalog,
+    actor_role: Role,
+    role: Role,
+) -> Result<(), RosterError> {
+    if catalog.get(role).is_none() {
+        Err(RosterError::UnknownRole { role })
+    } else if may_grant(catalog, actor_role, role) {
         Ok(())
     } else {
         Err(RosterError::RoleNotAllowed { role })
     }
 }
 
-/// Nobody acts on a member who outranks them.
+/// Whether `holder` (in effect, if anyone) still stands behind an invitation offering `role`
+/// that was granted earlier: they manage members and may grant it, or the catalog no longer has
+/// `role`, which grants nothing and so is above no one. Checked on acceptance, resend and
+/// revocation, so a removed role never makes those fail.
+pub(crate) fn still_grants(catalog: &RoleCatalog, holder: Option<Role>, role: Role) -> bool {
+    holder.is_some_and(|holder| {
+        manages(catalog, holder)
+            && (catalog.get(role).is_none() || may_grant(catalog, holder, role))
+    })
+}
+
+/// Nobody acts on a member who outranks them; an unknown key outranks no one.
 pub(crate) fn require_not_outranked(
+    catalog: &RoleCatalog,
     actor_role: Role,
     target_role: Role,
 ) -> Result<(), RosterError> {
-    if target_role <= actor_role {
-        Ok(())
-    } else {
-        Err(RosterError::Forbidden(Denial::TargetOutranksActor))
+    match (rank(catalog, target_role), rank(catalog, actor_role)) {
+        (Some(target), Some(own)) if target > own => {
+            Err(RosterError::Forbidden(Denial::TargetOutranksActor))
+        }
+        (Some(_), None) => Err(RosterError::Forbidden(Denial::TargetOutranksActor)),
+        _ => Ok(()),
     }
 }
 
-/// A project never loses its last Administrator: a member holding `current` may move to `next`
-/// (`None`: leaves the project) only if that keeps at least one Administrator among
-/// `administrators` (the current count).
-pub(crate) fn require_keeps_administrator(
+/// A project never loses its last member able to manage members: a member holding `current`
+/// may move to `next` (`None`: leaves the project) only if that keeps at least one among
+/// `managers` (the current count of members holding a managing project role).
+pub(crate) fn require_keeps_manager(
+    catalog: &RoleCatalog,
     current: Role,
     next: Option<Role>,
-    administrators: u64,
+    managers: u64,
 ) -> Result<(), RosterError> {
-    let loses_one = current == Role::Administrator && next != Some(Role::Administrator);
-    if loses_one && administrators <= 1 {
+    let loses_one = manages(catalog, current) && !next.is_some_and(|next| manages(catalog, next));
+    if loses_one && managers <= 1 {
         Err(RosterError::LastAdministrator)
     } else {
         Ok(())
@@ -99,6 +151,7 @@ pub(crate) fn require_keeps_administrator(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::catalog::RoleDefinition;
     use crate::id::{AccountId, ProjectId};
     use chrono::Utc;
     use uuid::Uuid;
@@ -122,22 +175,82 @@ mod tests {
         }
     }
 
+    fn defaults() -> RoleCatalog {
+        RoleCatalog::default()
+    }
+
     #[test]
     fn account_administrators_outrank_their_membership() {
         let admin = UserId::from_uuid(Uuid::from_u128(1));
         let other = UserId::from_uuid(Uuid::from_u128(2));
         let account = account_administered_by(admin);
-        let observer = membership(admin, Role::Observer);
+        let observer = membership(admin, Role::OBSERVER);
         assert_eq!(
-            effective_role(&account, admin, Some(&observer)),
-            Some(Role::AccountAdministrator)
+            effective_role(&defaults(), &account, admin, Some(&observer)),
+            Some(Role::ACCOUNT_ADMINISTRATOR)
         );
-        assert_eq!(effective_role(&account, other, None), None);
-        let user = membership(other, Role::User);
+        assert_eq!(effective_role(&defaults(), &account, other, None), None);
+        let user = membership(other, Role::USER);
         assert_eq!(
-            effective_role(&account, other, Some(&user)),
-            Some(Role::User)
+            effective_role(&defaults(), &account, other, Some(&user)),
+            Some(Role::USER)
         );
+    }
+
+    #[test]
+    fn the_highest_held_role_wins_and_unknown_keys_grant_nothing() {
+        const OWNER: Role = Role::from_static("owner");
+        const LEAD: Role = Role::from_static("lead");
+        let catalog = RoleCatalog::build([
+            RoleDefinition::new(LEAD, "Lead", 50).managing_members(),
+            RoleDefinition::new(OWNER, "Owner", 90).managing_members(),
+        ])
+        .unwrap();
+        let admin = UserId::from_uuid(Uuid::from_u128(1));
+        let account = account_administered_by(admin);
+        // Without an account-level role, account administrators hold the top managing role.
+        assert_eq!(
+            effective_role(&catalog, &account, admin, Some(&membership(admin, LEAD))),
+            Some(OWNER)
+        );
+        let other = UserId::from_uuid(Uuid::from_u128(2));
+        let gone = membership(other, Role::from_static("gone"));
+        assert_eq!(effective_role(&catalog, &account, other, Some(&gone)), None);
+        assert_eq!(
+            effective_role(&catalog, &account, admin, Some(&gone)),
+            Some(OWNER)
+        );
+    }
+
+    #[test]
+    fn ties_may_grant_each_other_and_unknown_roles_are_named() {
+        const API: Role = Role::from_static("api");
+        const WEB: Role = Role::from_static("web");
+        const ADMIN: Role = Role::from_static("admin");
+        let catalog = RoleCatalog::build([
+            RoleDefinition::new(ADMIN, "Admin", 9).managing_members(),
+            RoleDefinition::new(API, "API", 5).managing_members(),
+            RoleDefinition::new(WEB, "Web", 5),
+        ])
+        .unwrap();
+        assert!(may_grant(&catalog, API, WEB));
+        assert!(may_grant(&catalog, API, API));
+        assert!(!may_grant(&catalog, API, ADMIN));
+        assert!(!may_grant(&catalog, WEB, WEB));
+        assert!(matches!(
+            require_grantable(&catalog, ADMIN, Role::from_static("gone")),
+            Err(RosterError::UnknownRole { .. })
+        ));
+        assert!(still_grants(&catalog, Some(API), Role::from_static("gone")));
+        assert!(!still_grants(
+            &catalog,
+            Some(WEB),
+            Role::from_static("gone")
+        ));
+        assert!(!still_grants(&catalog, Some(API), ADMIN));
+        assert!(require_not_outranked(&catalog, API, WEB).is_ok());
+        assert!(require_not_outranked(&catalog, API, Role::from_static("gone")).is_ok());
+        assert!(require_not_outranked(&catalog, API, ADMIN).is_err());
     }
 
     #[test]
@@ -151,7 +264,7 @@ mod tests {
             id: InvitationId::from_uuid(Uuid::nil()),
             project: ProjectId::from_uuid(Uuid::nil()),
             email: Email::parse("ann@example.com").unwrap(),
-            role: Role::User,
+            role: Role::USER,
             invited_by: UserId::from_uuid(Uuid::nil()),
             state: InvitationState::Pending,
             created_at: now,
@@ -180,47 +293,75 @@ mod tests {
 
     #[test]
     fn only_administrators_manage() {
-        assert!(require_manager(None).is_err());
-        assert!(require_manager(Some(Role::Observer)).is_err());
-        assert!(require_manager(Some(Role::User)).is_err());
+        let c = &defaults();
+        assert!(require_manager(c, None).is_err());
+        assert!(require_manager(c, Some(Role::OBSERVER)).is_err());
+        assert!(require_manager(c, Some(Role::USER)).is_err());
         assert_eq!(
-            require_manager(Some(Role::Administrator)).unwrap(),
-            Role::Administrator
+            require_manager(c, Some(Role::ADMINISTRATOR)).unwrap(),
+            Role::ADMINISTRATOR
         );
-        assert!(require_manager(Some(Role::AccountAdministrator)).is_ok());
+        assert!(require_manager(c, Some(Role::ACCOUNT_ADMINISTRATOR)).is_ok());
+        assert!(require_manager(c, Some(Role::from_static("gone"))).is_err());
     }
 
     #[test]
     fn nobody_grants_above_their_own_role() {
-        assert!(require_grantable(Role::Administrator, Role::Administrator).is_ok());
+        let c = &defaults();
+        assert!(require_grantable(c, Role::ADMINISTRATOR, Role::ADMINISTRATOR).is_ok());
         assert!(matches!(
-            require_grantable(Role::Administrator, Role::AccountAdministrator),
+            require_grantable(c, Role::ADMINISTRATOR, Role::ACCOUNT_ADMINISTRATOR),
             Err(RosterError::RoleNotAllowed {
-                role: Role::AccountAdministrator
+                role: Role::ACCOUNT_ADMINISTRATOR
             })
         ));
-        assert!(require_grantable(Role::User, Role::Observer).is_err());
+        assert!(require_grantable(c, Role::USER, Role::OBSERVER).is_err());
+        assert!(require_grantable(c, Role::ACCOUNT_ADMINISTRATOR, Role::ADMINISTRATOR).is_ok());
+        assert!(!may_grant(
+            c,
+            Role::ACCOUNT_ADMINISTRATOR,
+            Role::ACCOUNT_ADMINISTRATOR
+        ));
     }
 
     #[test]
     fn outranked_targets_are_refused() {
-        assert!(require_not_outranked(Role::Administrator, Role::Administrator).is_ok());
-        assert!(require_not_outranked(Role::Administrator, Role::AccountAdministrator).is_err());
+        let c = &defaults();
+        assert!(require_not_outranked(c, Role::ADMINISTRATOR, Role::ADMINISTRATOR).is_ok());
+        assert!(
+            require_not_outranked(c, Role::ADMINISTRATOR, Role::ACCOUNT_ADMINISTRATOR).is_err()
+        );
     }
 
     #[test]
-    fn the_last_administrator_stays() {
-        use Role::*;
+    fn the_last_manager_stays() {
+        let c = &defaults();
+        let (admin, user) = (Role::ADMINISTRATOR, Role::USER);
         assert!(matches!(
-            require_keeps_administrator(Administrator, Some(User), 1),
+            require_keeps_manager(c, admin, Some(user), 1),
             Err(RosterError::LastAdministrator)
         ));
         assert!(matches!(
-            require_keeps_administrator(Administrator, None, 1),
+            require_keeps_manager(c, admin, None, 1),
             Err(RosterError::LastAdministrator)
         ));
-        assert!(require_keeps_administrator(Administrator, Some(User), 2).is_ok());
-        assert!(require_keeps_administrator(Administrator, Some(Administrator), 1).is_ok());
-        assert!(require_keeps_administrator(User, None, 1).is_ok());
+        assert!(require_keeps_manager(c, admin, Some(user), 2).is_ok());
+        assert!(require_keeps_manager(c, admin, Some(admin), 1).is_ok());
+        assert!(require_keeps_manager(c, user, None, 1).is_ok());
+        assert!(require_keeps_manager(c, Role::from_static("gone"), None, 1).is_ok());
+    }
+
+    #[test]
+    fn moving_between_managing_roles_keeps_a_manager() {
+        const LEAD: Role = Role::from_static("lead");
+        const OWNER: Role = Role::from_static("owner");
+        let c = &RoleCatalog::build([
+            RoleDefinition::new(LEAD, "Lead", 5).managing_members(),
+            RoleDefinition::new(OWNER, "Owner", 9).managing_members(),
+            RoleDefinition::new(Role::USER, "User", 1),
+        ])
+        .unwrap();
+        assert!(require_keeps_manager(c, OWNER, Some(LEAD), 1).is_ok());
+        assert!(require_keeps_manager(c, OWNER, Some(Role::USER), 1).is_err());
     }
 }

@@ -30,7 +30,7 @@ async fn a_uniqueness_violation_midway_leaves_nothing_of_the_change() {
     change.memberships.push(MembershipWrite::Insert(Membership {
         project: world.project,
         user: newcomer.id,
-        role: Role::Observer,
+        role: Role::OBSERVER,
         invited_by: Some(world.admin),
         since: now(),
     }));
@@ -77,7 +77,7 @@ async fn a_uniqueness_violation_midway_leaves_nothing_of_the_change() {
     );
     assert_eq!(
         store
-            .count_members(world.project, Role::Observer)
+            .count_members(world.project, Role::OBSERVER)
             .await
             .unwrap(),
         0
@@ -128,7 +128,7 @@ async fn a_failure_in_the_last_write_restores_updated_and_deleted_records() {
     change.memberships.push(MembershipWrite::Update(Membership {
         project: world.project,
         user: world.admin,
-        role: Role::User,
+        role: Role::USER,
         invited_by: None,
         since: now(),
     }));
@@ -159,17 +159,17 @@ async fn a_failure_in_the_last_write_restores_updated_and_deleted_records() {
     ));
     assert_eq!(world.version().await, version);
     let membership = store.membership(world.project, world.admin).await.unwrap();
-    assert_eq!(membership.map(|m| m.role), Some(Role::Administrator));
+    assert_eq!(membership.map(|m| m.role), Some(Role::ADMINISTRATOR));
     assert_eq!(
         store
-            .count_members(world.project, Role::Administrator)
+            .count_members(world.project, Role::ADMINISTRATOR)
             .await
             .unwrap(),
         1
     );
     assert_eq!(
         store
-            .count_members(world.project, Role::User)
+            .count_members(world.project, Role::USER)
             .await
             .unwrap(),
         0

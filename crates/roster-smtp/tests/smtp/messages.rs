@@ -56,7 +56,7 @@ async fn an_invitation_arrives_as_text_and_html_with_a_link_that_opens_it() {
         .accept(&token, Acceptance::NewUser { password })
         .await
         .unwrap();
-    assert_eq!(accepted.membership.role, Role::User);
+    assert_eq!(accepted.membership.role, Role::USER);
 }
 
 #[tokio::test]
@@ -162,8 +162,8 @@ async fn the_recipients_language_picks_the_templates_and_survives_a_refresh() {
     let portal = Portal::open(notifier_with(&server.url(), templates)).await;
     portal
         .invite_rows(&[
-            InviteRequest::new("hans@example.de", Role::User).language("de-AT"),
-            InviteRequest::new("jean@example.fr", Role::User).language("fr"),
+            InviteRequest::new("hans@example.de", Role::USER).language("de-AT"),
+            InviteRequest::new("jean@example.fr", Role::USER).language("fr"),
         ])
         .await;
     // Sent again without a language: the invitation keeps German.
@@ -213,7 +213,8 @@ async fn names_can_neither_add_headers_nor_markup() {
             project: ProjectId::generate(now, &random),
             project_name: "R&D <Team>\r\nBcc: victim@evil.example".into(),
             account_name: "Acme\nX-Injected: yes".into(),
-            role: Role::Observer,
+            role: Role::OBSERVER,
+            role_name: "Observer".into(),
             inviter: Email::parse("boss@example.com").unwrap(),
             sent_by: UserId::generate(now, &random),
             expires_at: now,

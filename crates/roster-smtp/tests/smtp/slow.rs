@@ -35,7 +35,7 @@ async fn a_stalled_send_is_cut_and_the_last_link_delivered_works() {
     let invite = {
         let (roster, admin, project) = (portal.roster.clone(), portal.admin.id, portal.project.id);
         tokio::spawn(async move {
-            let rows = [InviteRequest::new("ann@example.com", Role::User)];
+            let rows = [InviteRequest::new("ann@example.com", Role::USER)];
             roster.invite(admin, project, &rows).await
         })
     };

@@ -85,7 +85,7 @@ impl Portal {
     pub async fn invite(&self, addresses: &[&str]) -> InviteReport {
         let rows: Vec<_> = addresses
             .iter()
-            .map(|address| InviteRequest::new(*address, Role::User))
+            .map(|address| InviteRequest::new(*address, Role::USER))
             .collect();
         self.invite_rows(&rows).await
     }

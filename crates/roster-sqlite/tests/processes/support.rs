@@ -86,7 +86,7 @@ pub async fn seed(roster: &Roster) -> (User, Project) {
 }
 
 /// The role invitations of these tests offer.
-pub const OFFERED: Role = Role::User;
+pub const OFFERED: Role = Role::USER;
 
 /// What `PRAGMA integrity_check` and `PRAGMA foreign_key_check` find wrong with the file; empty
 /// when it is sound.

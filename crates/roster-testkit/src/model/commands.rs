@@ -155,13 +155,10 @@ fn project() -> impl Strategy<Value = usize> {
     0..2usize
 }
 
+/// One of the keys a case's catalog draws from (see [`super::roles::KEYS`]): some declared
+/// (project or account-level roles), some not.
 fn role() -> impl Strategy<Value = Role> {
-    prop_oneof![
-        3 => Just(Role::Observer),
-        3 => Just(Role::User),
-        3 => Just(Role::Administrator),
-        1 => Just(Role::AccountAdministrator),
-    ]
+    proptest::sample::select(&super::roles::KEYS[..])
 }
 
 fn address() -> impl Strategy<Value = Address> {

@@ -180,18 +180,28 @@ impl World {
             .map(|(person, role)| (self.user_id(*person), *role))
             .collect();
         prop_assert_eq!(&actual, &expected, "members of project {}", project);
+        let roles = &self.model.roles;
         prop_assert!(
-            actual.values().all(|role| role.is_project_role()),
-            "a membership carries an account-level role"
+            actual
+                .values()
+                .all(|role| roles.get(*role).is_some_and(|role| !role.account)),
+            "a membership carries an account-level or undeclared role"
         );
-        let administrators = self
-            .store
-            .count_members(id, Role::Administrator)
-            .await
-            .or_fail("count")?;
+        let mut managers = 0;
+        for role in roles
+            .roles
+            .iter()
+            .filter(|role| role.manages && !role.account)
+        {
+            managers += self
+                .store
+                .count_members(id, role.key)
+                .await
+                .or_fail("count")?;
+        }
         prop_assert!(
-            administrators >= 1,
-            "project {} lost its last Administrator",
+            managers >= 1,
+            "project {} lost its last member managing members",
             project
         );
         Ok(())
@@ -262,8 +272,11 @@ impl World {
             prop_assert_eq!(actual.sent_at, expected.sent_at);
             prop_assert_eq!(actual.expires_at, expected.expires_at);
             prop_assert!(
-                actual.role.is_project_role(),
-                "invitation to an account role"
+                self.model
+                    .roles
+                    .get(actual.role)
+                    .is_some_and(|role| !role.account),
+                "invitation to an account-level or undeclared role"
             );
         }
         Ok(())

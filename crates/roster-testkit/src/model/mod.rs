@@ -18,6 +18,7 @@
 pub mod commands;
 pub mod invariants;
 pub mod reference;
+pub mod roles;
 pub mod world;
 
 use std::sync::Arc;
@@ -26,6 +27,7 @@ use proptest::test_runner::TestCaseError;
 use roster::Store;
 
 pub use commands::{Command, NotifierMode, command, notifier_mode};
+pub use roles::{ModelRoles, model_roles};
 use world::World;
 
 /// Runs `commands` on `store` (fresh and empty) in a world whose notifier starts in `mode`,
@@ -33,6 +35,7 @@ use world::World;
 pub fn run_scenario(
     store: impl std::future::Future<Output = Arc<dyn Store>>,
     seed: u64,
+    roles: ModelRoles,
     mode: NotifierMode,
     commands: &[Command],
 ) -> Result<(), TestCaseError> {
@@ -41,7 +44,7 @@ pub fn run_scenario(
         .build()
         .map_err(|error| TestCaseError::fail(format!("runtime: {error}")))?;
     runtime.block_on(async {
-        let mut world = World::new(store.await, seed).await?;
+        let mut world = World::new(store.await, seed, roles).await?;
         world.check().await?;
         world.seed_members().await?;
         world.run(&Command::SetNotifier(mode)).await?;
@@ -68,10 +71,11 @@ macro_rules! model_conformance {
             #[test]
             fn the_service_behaves_like_the_reference_model(
                 seed in $crate::__proptest::prelude::any::<u64>(),
+                roles in $crate::model::model_roles(),
                 mode in $crate::model::notifier_mode(),
                 commands in $crate::__proptest::collection::vec($crate::model::command(), 1..40),
             ) {
-                $crate::model::run_scenario($factory(), seed, mode, &commands)?;
+                $crate::model::run_scenario($factory(), seed, roles, mode, &commands)?;
             }
         }
     };

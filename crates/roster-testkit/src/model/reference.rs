@@ -12,6 +12,7 @@ use roster::{
 };
 
 use super::commands::{Address, NotifierMode, Row};
+use super::roles::ModelRoles;
 
 /// The people of the world. Case variants of these are typed in invitations.
 pub const POOL: [&str; 6] = [
@@ -41,6 +42,7 @@ pub const PENDING_PER_PROJECT: u32 = 3;
 pub enum Refusal {
     Forbidden(Denial),
     RoleNotAllowed(Role),
+    UnknownRole(Role),
     LastAdministrator,
     InvalidToken,
     Closed(InvitationState),
@@ -61,6 +63,7 @@ impl Refusal {
         match error {
             RosterError::Forbidden(denial) => Refusal::Forbidden(*denial),
             RosterError::RoleNotAllowed { role } => Refusal::RoleNotAllowed(*role),
+            RosterError::UnknownRole { role } => Refusal::UnknownRole(*role),
             RosterError::LastAdministrator => Refusal::LastAdministrator,
             RosterError::InvalidToken => Refusal::InvalidToken,
             RosterError::InvitationClosed { state } => Refusal::Closed(*state),
@@ -97,6 +100,7 @@ pub enum RowExpect {
     InvalidEmail,
     Duplicate,
     RoleNotAllowed(Role),
+    UnknownRole(Role),
     LimitReached(LimitKind),
 }
 
@@ -178,6 +182,8 @@ pub struct NoticeModel {
 #[derive(Debug, Clone)]
 pub struct Model {
     pub now: DateTime<Utc>,
+    /// The case's role catalog.
+    pub roles: ModelRoles,
     pub people: Vec<Person>,
     pub projects: Vec<ProjectModel>,
     pub invitations: Vec<InvitationModel>,
@@ -196,7 +202,7 @@ pub struct Model {
 impl Model {
     /// The world right after set-up: registered people, two projects administered by the account
     /// administrator, one `ProjectCreated` event each.
-    pub fn new(now: DateTime<Utc>, projects: usize) -> Model {
+    pub fn new(now: DateTime<Utc>, projects: usize, roles: ModelRoles) -> Model {
         let mut people = vec![Person::default(); POOL.len()];
         for person in REGISTERED_AT_START {
             people[person] = Person {
@@ -205,12 +211,13 @@ impl Model {
             };
         }
         let project = ProjectModel {
-            members: BTreeMap::from([(ADMIN, Role::Administrator)]),
+            members: BTreeMap::from([(ADMIN, roles.top_manager())]),
             version: 0,
             audit: vec![(now, "ProjectCreated")],
         };
         Model {
             now,
+            roles,
             people,
             projects: vec![project; projects],
             invitations: Vec::new(),
@@ -223,19 +230,28 @@ impl Model {
         }
     }
 
-    /// The role `person` acts with in `project`: account administrators outrank their membership.
+    /// The role `person` acts with in `project`: account administrators outrank their membership;
+    /// a key the catalog lacks grants nothing.
     pub fn role_of(&self, person: usize, project: usize) -> Option<Role> {
-        if person == ADMIN {
-            Some(Role::AccountAdministrator)
-        } else {
-            self.projects[project].members.get(&person).copied()
-        }
+        let membership = self.projects[project].members.get(&person).copied();
+        self.roles.effective(person == ADMIN, membership)
     }
 
     fn manager_role(&self, person: usize, project: usize) -> Result<Role, Refusal> {
         self.role_of(person, project)
-            .filter(|role| role.can_manage_members())
+            .filter(|role| self.roles.manages(*role))
             .ok_or(Refusal::Forbidden(Denial::NotAnAdministrator))
+    }
+
+    /// A role asked for now: known to the catalog, and grantable by `actor_role`.
+    fn grantable(&self, actor_role: Role, role: Role) -> Result<(), Refusal> {
+        if self.roles.get(role).is_none() {
+            Err(Refusal::UnknownRole(role))
+        } else if self.roles.may_grant(actor_role, role) {
+            Ok(())
+        } else {
+            Err(Refusal::RoleNotAllowed(role))
+        }
     }
 
     fn window_start(&self) -> DateTime<Utc> {
@@ -267,11 +283,12 @@ impl Model {
         })
     }
 
-    fn administrators(&self, project: usize) -> usize {
+    /// Members holding a role that manages members.
+    pub fn managers(&self, project: usize) -> usize {
         self.projects[project]
             .members
             .values()
-            .filter(|role| **role == Role::Administrator)
+            .filter(|role| self.roles.manages(**role))
             .count()
     }
 
@@ -347,18 +364,19 @@ impl Model {
             let expect = match row.address {
                 Address::Invalid(_) => RowExpect::InvalidEmail,
                 Address::Pool { person, .. } if !seen.insert(person) => RowExpect::Duplicate,
-                Address::Pool { .. } if !actor_role.may_grant(row.role) => {
-                    RowExpect::RoleNotAllowed(row.role)
-                }
-                Address::Pool { person, .. } => {
-                    let draft = Draft {
-                        actor,
-                        project,
-                        person,
-                        role: row.role,
-                    };
-                    self.invite_row(draft, &mut budgets, &mut events, &mut queued)
-                }
+                Address::Pool { person, .. } => match self.grantable(actor_role, row.role) {
+                    Err(Refusal::UnknownRole(role)) => RowExpect::UnknownRole(role),
+                    Err(_) => RowExpect::RoleNotAllowed(row.role),
+                    Ok(()) => {
+                        let draft = Draft {
+                            actor,
+                            project,
+                            person,
+                            role: row.role,
+                        };
+                        self.invite_row(draft, &mut budgets, &mut events, &mut queued)
+                    }
+                },
             };
             expects.push(expect);
         }
@@ -469,8 +487,8 @@ impl Model {
         let inv = &self.invitations[index];
         let (project, person, role) = (inv.project, inv.person, inv.role);
         let inviter_may = self
-            .role_of(inv.invited_by, project)
-            .is_some_and(|held| held.may_grant(role));
+            .roles
+            .still_grants(self.role_of(inv.invited_by, project), role);
         if !inviter_may {
             return Err(Refusal::InviterNoLongerAuthorized);
         }
@@ -518,7 +536,7 @@ impl Model {
     fn manage(&self, actor: usize, index: usize, renewing: bool) -> Result<(), Refusal> {
         let inv = &self.invitations[index];
         let actor_role = self.manager_role(actor, inv.project)?;
-        if !actor_role.may_grant(inv.role) {
+        if !self.roles.still_grants(Some(actor_role), inv.role) {
             return Err(Refusal::RoleNotAllowed(inv.role));
         }
         match inv.effective_state(self.now) {
@@ -575,7 +593,8 @@ impl Model {
             .members
             .get(&target)
             .ok_or(Refusal::NotFound(Entity::Membership))?;
-        if self.role_of(target, project).unwrap_or(role) > actor_role {
+        let held = self.role_of(target, project).unwrap_or(role);
+        if self.roles.outranks(held, actor_role) {
             return Err(Refusal::Forbidden(Denial::TargetOutranksActor));
         }
         Ok(role)
@@ -587,8 +606,9 @@ impl Model {
         current: Role,
         next: Option<Role>,
     ) -> Result<(), Refusal> {
-        let loses_one = current == Role::Administrator && next != Some(Role::Administrator);
-        if loses_one && self.administrators(project) <= 1 {
+        let loses_one =
+            self.roles.manages(current) && !next.is_some_and(|next| self.roles.manages(next));
+        if loses_one && self.managers(project) <= 1 {
             Err(Refusal::LastAdministrator)
         } else {
             Ok(())
@@ -604,9 +624,7 @@ impl Model {
         role: Role,
     ) -> Result<bool, Refusal> {
         let actor_role = self.manager_role(actor, project)?;
-        if !actor_role.may_grant(role) {
-            return Err(Refusal::RoleNotAllowed(role));
-        }
+        self.grantable(actor_role, role)?;
         let current = self.target_role(actor_role, project, target)?;
         if current == role {
             return Ok(false);

@@ -21,6 +21,7 @@ use super::reference::{
     ADMIN, How, LIFETIME, Model, PENDING_PER_PROJECT, PER_INVITER_PER_DAY, POOL,
     REGISTERED_AT_START, Refusal, RowExpect,
 };
+use super::roles::ModelRoles;
 
 const PASSWORD: &str = "correct horse battery";
 const SHORT_PASSWORD: &str = "short";
@@ -113,7 +114,7 @@ pub struct World {
 
 impl World {
     /// An account administered by `ADMIN` with two projects, and the registered people.
-    pub async fn new(store: Arc<dyn Store>, seed: u64) -> Checked<World> {
+    pub async fn new(store: Arc<dyn Store>, seed: u64, roles: ModelRoles) -> Checked<World> {
         let start: DateTime<Utc> = "2026-01-01T00:00:00Z".parse().or_fail("start")?;
         let clock = Arc::new(ManualClock::new(start));
         let notifier = RecordingNotifier::new();
@@ -121,6 +122,7 @@ impl World {
             .clock(clock.clone())
             .random(Arc::new(SeededRandom::new(seed)))
             .config(config())
+            .roles(roles.catalog())
             .build()
             .expect("a valid configuration");
         let mut ids = vec![None; POOL.len()];
@@ -148,7 +150,7 @@ impl World {
             notifier,
             clock,
             account: account.id,
-            model: Model::new(start, projects.len()),
+            model: Model::new(start, projects.len(), roles),
             projects,
             ids,
             tokens: Vec::new(),
@@ -162,7 +164,8 @@ impl World {
     /// under test (so checked like any other step): Bob administers the first project (so
     /// invitations come from someone who can lose the right to send them), Carol uses the second.
     pub async fn seed_members(&mut self) -> Checked {
-        let seeds = [(0, 1, Role::Administrator), (1, 2, Role::User)];
+        let roles = &self.model.roles;
+        let seeds = [(0, 1, roles.top_manager()), (1, 2, roles.lowest())];
         for (project, person, role) in seeds {
             let row = Row {
                 address: Address::Pool { person, variant: 0 },
@@ -351,7 +354,8 @@ impl World {
             }
             (RowExpect::InvalidEmail, InviteOutcome::InvalidEmail(_))
             | (RowExpect::Duplicate, InviteOutcome::Duplicate) => {}
-            (RowExpect::RoleNotAllowed(expected), InviteOutcome::RoleNotAllowed { role }) => {
+            (RowExpect::RoleNotAllowed(expected), InviteOutcome::RoleNotAllowed { role })
+            | (RowExpect::UnknownRole(expected), InviteOutcome::UnknownRole { role }) => {
                 prop_assert_eq!(role, expected);
             }
             (RowExpect::LimitReached(expected), InviteOutcome::LimitReached(limit)) => {
@@ -464,7 +468,9 @@ impl World {
         prop_assert_eq!(accepted.membership.project, project);
         // Never above what the inviter holds, and never an account-level role.
         prop_assert!(
-            inviter_held.is_some_and(|held| held.may_grant(accepted.membership.role)),
+            self.model
+                .roles
+                .still_grants(inviter_held, accepted.membership.role),
             "granted {:?} on behalf of an inviter holding {:?}",
             accepted.membership.role,
             inviter_held
@@ -548,7 +554,7 @@ impl World {
         };
         prop_assert_eq!(membership.role, role);
         prop_assert!(
-            held.is_some_and(|held| held.may_grant(membership.role)),
+            held.is_some_and(|held| self.model.roles.may_grant(held, membership.role)),
             "granted {:?} by an actor holding {:?}",
             membership.role,
             held
@@ -585,15 +591,14 @@ impl World {
     /// The role `user` holds in `project` according to the store (account administrators first).
     pub(super) async fn held_role(&self, user: UserId, project: usize) -> Checked<Option<Role>> {
         let account = self.store.account(self.account).await.or_fail("account")?;
-        if account.or_fail("account")?.is_administrator(user) {
-            return Ok(Some(Role::AccountAdministrator));
-        }
+        let account_admin = account.or_fail("account")?.is_administrator(user);
         let membership = self
             .store
             .membership(self.projects[project], user)
             .await
             .or_fail("membership")?;
-        Ok(membership.map(|membership| membership.role))
+        let held = membership.map(|membership| membership.role);
+        Ok(self.model.roles.effective(account_admin, held))
     }
 
     pub(super) async fn versions(&self) -> Checked<Vec<u64>> {

@@ -17,7 +17,7 @@ pub async fn a_new_user_accepts_with_a_password(store: Arc<dyn Store>) {
     let world = World::new(store);
     let (admin, project) = world.admin_with_project().await;
     let (invitation, token) = world
-        .send(admin.id, project.id, "ann@example.com", Role::User)
+        .send(admin.id, project.id, "ann@example.com", Role::USER)
         .await;
     world.advance(Duration::hours(1));
     let accepted = world.roster.accept(&token, new_user()).await.unwrap();
@@ -25,12 +25,12 @@ pub async fn a_new_user_accepts_with_a_password(store: Arc<dyn Store>) {
     assert_eq!(accepted.user.email, email("ann@example.com"));
     assert_eq!(accepted.project.id, project.id);
     assert_eq!(accepted.account.id, project.account);
-    assert_eq!(accepted.membership.role, Role::User);
+    assert_eq!(accepted.membership.role, Role::USER);
     assert_eq!(accepted.membership.invited_by, Some(admin.id));
     assert_eq!(accepted.membership.since, world.now());
     assert_eq!(
         world.role_of(project.id, accepted.user.id).await,
-        Some(Role::User)
+        Some(Role::USER)
     );
     let closed = world.invitation(&invitation).await;
     assert_eq!(closed.state, InvitationState::Accepted);
@@ -72,7 +72,7 @@ pub async fn an_existing_user_accepts_and_gains_the_account(store: Arc<dyn Store
         [own.id]
     );
     let (_, token) = world
-        .send(admin.id, project.id, "bob@example.com", Role::Observer)
+        .send(admin.id, project.id, "bob@example.com", Role::OBSERVER)
         .await;
     let notice = world
         .notifier
@@ -86,10 +86,10 @@ pub async fn an_existing_user_accepts_and_gains_the_account(store: Arc<dyn Store
         .await
         .unwrap();
     assert_eq!(accepted.user.id, bob.id);
-    assert_eq!(accepted.membership.role, Role::Observer);
+    assert_eq!(accepted.membership.role, Role::OBSERVER);
     assert_eq!(
         world.role_of(project.id, bob.id).await,
-        Some(Role::Observer)
+        Some(Role::OBSERVER)
     );
     let mut accounts: Vec<_> = world
         .roster
@@ -119,10 +119,10 @@ pub async fn wrong_acceptances_are_refused_and_change_nothing(store: Arc<dyn Sto
     let bob = world.register("bob@example.com").await;
     let eve = world.register("eve@example.com").await;
     let (_, bob_token) = world
-        .send(admin.id, project.id, "bob@example.com", Role::User)
+        .send(admin.id, project.id, "bob@example.com", Role::USER)
         .await;
     let (_, ann_token) = world
-        .send(admin.id, project.id, "ann@example.com", Role::User)
+        .send(admin.id, project.id, "ann@example.com", Role::USER)
         .await;
     let ann = world.user("ann@example.com").await;
     let before = world.snapshot(project.id).await;
@@ -197,7 +197,7 @@ pub async fn a_token_works_only_once(store: Arc<dyn Store>) {
     let world = World::new(store);
     let (admin, project) = world.admin_with_project().await;
     let (_, token) = world
-        .send(admin.id, project.id, "ann@example.com", Role::User)
+        .send(admin.id, project.id, "ann@example.com", Role::USER)
         .await;
     let accepted = world.roster.accept(&token, new_user()).await.unwrap();
     let before = world.snapshot(project.id).await;
@@ -238,7 +238,7 @@ pub async fn a_declined_invitation_stays_closed(store: Arc<dyn Store>) {
     let world = World::new(store);
     let (admin, project) = world.admin_with_project().await;
     let (invitation, token) = world
-        .send(admin.id, project.id, "ann@example.com", Role::User)
+        .send(admin.id, project.id, "ann@example.com", Role::USER)
         .await;
     world.roster.decline(&token).await.unwrap();
     assert_eq!(
@@ -268,7 +268,7 @@ pub async fn a_revoked_invitation_stays_closed(store: Arc<dyn Store>) {
     let world = World::new(store);
     let (admin, project) = world.admin_with_project().await;
     let (invitation, token) = world
-        .send(admin.id, project.id, "ann@example.com", Role::User)
+        .send(admin.id, project.id, "ann@example.com", Role::USER)
         .await;
     world.roster.revoke(admin.id, invitation.id).await.unwrap();
     let before = world.snapshot(project.id).await;
@@ -296,7 +296,7 @@ pub async fn an_invitation_expires_after_seven_days(store: Arc<dyn Store>) {
     let (admin, project) = world.admin_with_project().await;
     let sent_at = world.now();
     let (invitation, token) = world
-        .send(admin.id, project.id, "ann@example.com", Role::User)
+        .send(admin.id, project.id, "ann@example.com", Role::USER)
         .await;
     assert_eq!(invitation.expires_at, sent_at + Duration::days(7));
     world.advance(Duration::days(7) - Duration::seconds(1));
@@ -333,11 +333,11 @@ pub async fn a_custom_invitation_lifetime_is_honoured(store: Arc<dyn Store>) {
     let world = World::with_limits(store, limits);
     let (admin, project) = world.admin_with_project().await;
     let (invitation, token) = world
-        .send(admin.id, project.id, "ann@example.com", Role::User)
+        .send(admin.id, project.id, "ann@example.com", Role::USER)
         .await;
     assert_eq!(invitation.expires_at, world.now() + Duration::hours(1));
     let (_, other) = world
-        .send(admin.id, project.id, "bob@example.com", Role::User)
+        .send(admin.id, project.id, "bob@example.com", Role::USER)
         .await;
     world.advance(Duration::minutes(59));
     world.roster.accept(&other, new_user()).await.unwrap();
@@ -357,10 +357,10 @@ pub async fn a_token_opens_only_its_own_project(store: Arc<dyn Store>) {
     let (admin, alpha) = world.admin_with_project().await;
     let beta = world.sibling_project(&admin, &alpha, "Beta").await;
     let (_, alpha_token) = world
-        .send(admin.id, alpha.id, "ann@example.com", Role::User)
+        .send(admin.id, alpha.id, "ann@example.com", Role::USER)
         .await;
     let (beta_invitation, beta_token) = world
-        .send(admin.id, beta.id, "ann@example.com", Role::Observer)
+        .send(admin.id, beta.id, "ann@example.com", Role::OBSERVER)
         .await;
     assert_ne!(alpha_token, beta_token);
     let beta_before = world.snapshot(beta.id).await;
@@ -368,7 +368,7 @@ pub async fn a_token_opens_only_its_own_project(store: Arc<dyn Store>) {
     assert_eq!(accepted.project.id, alpha.id);
     assert_eq!(
         world.role_of(alpha.id, accepted.user.id).await,
-        Some(Role::User)
+        Some(Role::USER)
     );
     assert_eq!(world.role_of(beta.id, accepted.user.id).await, None);
     assert_eq!(world.snapshot(beta.id).await, beta_before);
@@ -391,7 +391,7 @@ pub async fn a_token_opens_only_its_own_project(store: Arc<dyn Store>) {
         .unwrap();
     assert_eq!(
         world.role_of(beta.id, accepted.user.id).await,
-        Some(Role::Observer)
+        Some(Role::OBSERVER)
     );
 }
 
@@ -402,10 +402,10 @@ pub async fn preview_describes_and_changes_nothing(store: Arc<dyn Store>) {
     let (admin, project) = world.admin_with_project().await;
     world.register("bob@example.com").await;
     let (ann, ann_token) = world
-        .send(admin.id, project.id, "Ann@example.com", Role::User)
+        .send(admin.id, project.id, "Ann@example.com", Role::USER)
         .await;
     let (_, bob_token) = world
-        .send(admin.id, project.id, "bob@example.com", Role::Observer)
+        .send(admin.id, project.id, "bob@example.com", Role::OBSERVER)
         .await;
     let before = world.snapshot(project.id).await;
     for _ in 0..3 {
@@ -415,14 +415,14 @@ pub async fn preview_describes_and_changes_nothing(store: Arc<dyn Store>) {
         assert_eq!(preview.email, email("ann@example.com"));
         assert_eq!(preview.project_name, "Rocket");
         assert_eq!(preview.account_name, "Acme");
-        assert_eq!(preview.role, Role::User);
+        assert_eq!(preview.role, Role::USER);
         assert_eq!(preview.inviter, email(ADMIN));
         assert!(!preview.registered_user);
         assert_eq!(preview.expires_at, ann.expires_at);
     }
     let bob = world.roster.preview(&bob_token).await.unwrap();
     assert!(bob.registered_user);
-    assert_eq!(bob.role, Role::Observer);
+    assert_eq!(bob.role, Role::OBSERVER);
     let stranger = InvitationToken::generate(&SeededRandom::new(99));
     assert_err!(
         world.roster.preview(&stranger).await,
@@ -446,7 +446,7 @@ pub async fn acceptance_rechecks_the_inviter(store: Arc<dyn Store>) {
             admin.id,
             project.id,
             "manager@example.com",
-            Role::Administrator,
+            Role::ADMINISTRATOR,
         )
         .await;
     let (peer, peer_token) = world
@@ -454,15 +454,15 @@ pub async fn acceptance_rechecks_the_inviter(store: Arc<dyn Store>) {
             manager.id,
             project.id,
             "peer@example.com",
-            Role::Administrator,
+            Role::ADMINISTRATOR,
         )
         .await;
     let (_, viewer_token) = world
-        .send(manager.id, project.id, "viewer@example.com", Role::Observer)
+        .send(manager.id, project.id, "viewer@example.com", Role::OBSERVER)
         .await;
     world
         .roster
-        .change_role(admin.id, project.id, manager.id, Role::User)
+        .change_role(admin.id, project.id, manager.id, Role::USER)
         .await
         .unwrap();
     let before = world.snapshot(project.id).await;
@@ -480,6 +480,6 @@ pub async fn acceptance_rechecks_the_inviter(store: Arc<dyn Store>) {
         .accept(&resent.token, new_user())
         .await
         .unwrap();
-    assert_eq!(accepted.membership.role, Role::Administrator);
+    assert_eq!(accepted.membership.role, Role::ADMINISTRATOR);
     assert_eq!(accepted.membership.invited_by, Some(admin.id));
 }

@@ -45,7 +45,7 @@ pub async fn every_command_is_audited_in_order(store: Arc<dyn Store>) {
 
     world.advance(step);
     let (ann, _) = world
-        .send(admin.id, project.id, "ann@example.com", Role::User)
+        .send(admin.id, project.id, "ann@example.com", Role::USER)
         .await;
     let ann_email = email("ann@example.com");
     log(
@@ -53,19 +53,19 @@ pub async fn every_command_is_audited_in_order(store: Arc<dyn Store>) {
         AuditAction::InvitationSent {
             invitation: ann.id,
             email: ann_email.clone(),
-            role: Role::User,
+            role: Role::USER,
         },
     );
     world.advance(step);
     world
-        .send(admin.id, project.id, "ann@example.com", Role::Observer)
+        .send(admin.id, project.id, "ann@example.com", Role::OBSERVER)
         .await;
     log(
         a,
         AuditAction::InvitationResent {
             invitation: ann.id,
             email: ann_email.clone(),
-            role: Role::Observer,
+            role: Role::OBSERVER,
         },
     );
     world.advance(step);
@@ -75,7 +75,7 @@ pub async fn every_command_is_audited_in_order(store: Arc<dyn Store>) {
         AuditAction::InvitationResent {
             invitation: ann.id,
             email: ann_email,
-            role: Role::Observer,
+            role: Role::OBSERVER,
         },
     );
     world.advance(step);
@@ -90,20 +90,20 @@ pub async fn every_command_is_audited_in_order(store: Arc<dyn Store>) {
         AuditAction::InvitationAccepted {
             invitation: ann.id,
             user: ann_user.id,
-            role: Role::Observer,
+            role: Role::OBSERVER,
         },
     );
 
     world.advance(step);
     let (bob, _) = world
-        .send(admin.id, project.id, "bob@example.com", Role::User)
+        .send(admin.id, project.id, "bob@example.com", Role::USER)
         .await;
     log(
         a,
         AuditAction::InvitationSent {
             invitation: bob.id,
             email: bob.email.clone(),
-            role: Role::User,
+            role: Role::USER,
         },
     );
     world.advance(step);
@@ -118,14 +118,14 @@ pub async fn every_command_is_audited_in_order(store: Arc<dyn Store>) {
 
     world.advance(step);
     let (cat, cat_token) = world
-        .send(admin.id, project.id, "cat@example.com", Role::User)
+        .send(admin.id, project.id, "cat@example.com", Role::USER)
         .await;
     log(
         a,
         AuditAction::InvitationSent {
             invitation: cat.id,
             email: cat.email.clone(),
-            role: Role::User,
+            role: Role::USER,
         },
     );
     world.advance(step);
@@ -141,15 +141,15 @@ pub async fn every_command_is_audited_in_order(store: Arc<dyn Store>) {
     world.advance(step);
     world
         .roster
-        .change_role(admin.id, project.id, ann_user.id, Role::User)
+        .change_role(admin.id, project.id, ann_user.id, Role::USER)
         .await
         .unwrap();
     log(
         a,
         AuditAction::RoleChanged {
             user: ann_user.id,
-            from: Role::Observer,
-            to: Role::User,
+            from: Role::OBSERVER,
+            to: Role::USER,
         },
     );
     world.advance(step);
@@ -162,20 +162,20 @@ pub async fn every_command_is_audited_in_order(store: Arc<dyn Store>) {
         a,
         AuditAction::MemberRemoved {
             user: ann_user.id,
-            role: Role::User,
+            role: Role::USER,
         },
     );
 
     world.advance(step);
     let (dan, dan_token) = world
-        .send(admin.id, project.id, "dan@example.com", Role::Administrator)
+        .send(admin.id, project.id, "dan@example.com", Role::ADMINISTRATOR)
         .await;
     log(
         a,
         AuditAction::InvitationSent {
             invitation: dan.id,
             email: dan.email.clone(),
-            role: Role::Administrator,
+            role: Role::ADMINISTRATOR,
         },
     );
     world.advance(step);
@@ -190,7 +190,7 @@ pub async fn every_command_is_audited_in_order(store: Arc<dyn Store>) {
         AuditAction::InvitationAccepted {
             invitation: dan.id,
             user: dan_user.id,
-            role: Role::Administrator,
+            role: Role::ADMINISTRATOR,
         },
     );
     world.advance(step);
@@ -199,7 +199,7 @@ pub async fn every_command_is_audited_in_order(store: Arc<dyn Store>) {
         Some(dan_user.id),
         AuditAction::MemberLeft {
             user: dan_user.id,
-            role: Role::Administrator,
+            role: Role::ADMINISTRATOR,
         },
     );
 
@@ -224,16 +224,16 @@ pub async fn the_events_of_one_command_keep_their_order(store: Arc<dyn Store>) {
     let world = World::new(store);
     let (admin, project) = world.admin_with_project().await;
     let (old, _) = world
-        .send(admin.id, project.id, "zed@example.com", Role::User)
+        .send(admin.id, project.id, "zed@example.com", Role::USER)
         .await;
     world.advance(Duration::days(8));
     let skip = world.audit(project.id).await.len();
     let addresses: Vec<String> = (0..12).map(|i| format!("p{i:02}@example.com")).collect();
-    let mut requests = vec![InviteRequest::new("zed@example.com", Role::User)];
+    let mut requests = vec![InviteRequest::new("zed@example.com", Role::USER)];
     requests.extend(
         addresses
             .iter()
-            .map(|a| InviteRequest::new(a.as_str(), Role::User)),
+            .map(|a| InviteRequest::new(a.as_str(), Role::USER)),
     );
     let report = world
         .roster

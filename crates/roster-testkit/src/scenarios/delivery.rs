@@ -34,7 +34,7 @@ pub async fn a_temporary_failure_leaves_the_notice_queued_for_retry(store: Arc<d
     world.notifier.fail_with(Failure::Temporary);
     let sent_at = world.now();
     let (invitation, first_token) = world
-        .send(admin.id, project.id, "ann@example.com", Role::User)
+        .send(admin.id, project.id, "ann@example.com", Role::USER)
         .await;
     assert!(world.notifier.messages().is_empty());
     let queued = world
@@ -109,11 +109,11 @@ pub async fn a_permanent_failure_is_listed_and_can_be_requeued(store: Arc<dyn St
     let world = World::new(store);
     let (admin, project) = world.admin_with_project().await;
     let user = world
-        .new_member(admin.id, project.id, "user@example.com", Role::User)
+        .new_member(admin.id, project.id, "user@example.com", Role::USER)
         .await;
     world.notifier.fail_with(Failure::Permanent);
     let (_, first_token) = world
-        .send(admin.id, project.id, "ann@example.com", Role::User)
+        .send(admin.id, project.id, "ann@example.com", Role::USER)
         .await;
     let failed = world
         .notices(admin.id, project.id, Some(DeliveryStatus::Failed))
@@ -172,7 +172,7 @@ pub async fn a_notice_for_a_revoked_invitation_is_cancelled(store: Arc<dyn Store
     let (admin, project) = world.admin_with_project().await;
     world.notifier.fail_with(Failure::Temporary);
     let (invitation, _) = world
-        .send(admin.id, project.id, "ann@example.com", Role::User)
+        .send(admin.id, project.id, "ann@example.com", Role::USER)
         .await;
     world.roster.revoke(admin.id, invitation.id).await.unwrap();
     world.notifier.succeed();
@@ -202,11 +202,11 @@ pub async fn a_superseded_notice_is_not_sent(store: Arc<dyn Store>) {
     let (admin, project) = world.admin_with_project().await;
     world.notifier.fail_with(Failure::Temporary);
     let (_, first) = world
-        .send(admin.id, project.id, "ann@example.com", Role::User)
+        .send(admin.id, project.id, "ann@example.com", Role::USER)
         .await;
     world.advance(Duration::minutes(1));
     let (_, second) = world
-        .send(admin.id, project.id, "ann@example.com", Role::User)
+        .send(admin.id, project.id, "ann@example.com", Role::USER)
         .await;
     world.notifier.succeed();
     world.advance(Duration::seconds(PAST_BACKOFF));
@@ -234,7 +234,7 @@ pub async fn a_notice_interrupted_mid_send_is_sent_after_its_lease(store: Arc<dy
     let invite = {
         let (admin, project) = (admin.id, project.id);
         tokio::spawn(async move {
-            let rows = [roster::InviteRequest::new("ann@example.com", Role::User)];
+            let rows = [roster::InviteRequest::new("ann@example.com", Role::USER)];
             doomed.invite(admin, project, &rows).await
         })
     };
@@ -307,7 +307,7 @@ pub async fn a_long_outage_delays_mail_but_never_loses_it(store: Arc<dyn Store>)
     let addresses = ["ann@example.com", "bob@example.com", "cid@example.com"];
     let outage_began = world.now();
     for address in addresses {
-        world.send(admin.id, project.id, address, Role::User).await;
+        world.send(admin.id, project.id, address, Role::USER).await;
     }
     for _ in 0..(30 * 6) {
         world.advance(Duration::minutes(10));

@@ -198,7 +198,7 @@ impl World {
 
     pub(crate) async fn administrators(&self, project: ProjectId) -> u64 {
         self.store
-            .count_members(project, Role::Administrator)
+            .count_members(project, Role::ADMINISTRATOR)
             .await
             .expect("store reads")
     }

@@ -16,14 +16,14 @@ pub async fn only_administrators_invite(store: Arc<dyn Store>) {
     let world = World::new(store);
     let (admin, project) = world.admin_with_project().await;
     let user = world
-        .new_member(admin.id, project.id, "user@example.com", Role::User)
+        .new_member(admin.id, project.id, "user@example.com", Role::USER)
         .await;
     let observer = world
-        .new_member(admin.id, project.id, "observer@example.com", Role::Observer)
+        .new_member(admin.id, project.id, "observer@example.com", Role::OBSERVER)
         .await;
     let outsider = world.register("outsider@example.com").await;
     let before = world.snapshot(project.id).await;
-    let row = [InviteRequest::new("new@example.com", Role::Observer)];
+    let row = [InviteRequest::new("new@example.com", Role::OBSERVER)];
     for actor in [user.id, observer.id, outsider.id] {
         assert_err!(
             world.roster.invite(actor, project.id, &row).await,
@@ -38,17 +38,17 @@ pub async fn only_administrators_invite(store: Arc<dyn Store>) {
             admin.id,
             project.id,
             "manager@example.com",
-            Role::Administrator,
+            Role::ADMINISTRATOR,
         )
         .await;
     world
-        .send(manager.id, project.id, "a@example.com", Role::Administrator)
+        .send(manager.id, project.id, "a@example.com", Role::ADMINISTRATOR)
         .await;
     // The account administrator keeps the right after leaving the project.
     world.roster.leave(admin.id, project.id).await.unwrap();
     assert_eq!(world.role_of(project.id, admin.id).await, None);
     world
-        .send(admin.id, project.id, "b@example.com", Role::Administrator)
+        .send(admin.id, project.id, "b@example.com", Role::ADMINISTRATOR)
         .await;
 }
 
@@ -62,7 +62,7 @@ pub async fn nobody_invites_above_their_own_role(store: Arc<dyn Store>) {
             admin.id,
             project.id,
             "manager@example.com",
-            Role::Administrator,
+            Role::ADMINISTRATOR,
         )
         .await;
     for actor in [manager.id, admin.id] {
@@ -71,13 +71,13 @@ pub async fn nobody_invites_above_their_own_role(store: Arc<dyn Store>) {
                 actor,
                 project.id,
                 "boss@example.com",
-                Role::AccountAdministrator,
+                Role::ACCOUNT_ADMINISTRATOR,
             )
             .await;
         assert_eq!(
             outcome,
             InviteOutcome::RoleNotAllowed {
-                role: Role::AccountAdministrator
+                role: Role::ACCOUNT_ADMINISTRATOR
             }
         );
     }
@@ -88,10 +88,10 @@ pub async fn nobody_invites_above_their_own_role(store: Arc<dyn Store>) {
             manager.id,
             project.id,
             "peer@example.com",
-            Role::Administrator,
+            Role::ADMINISTRATOR,
         )
         .await;
-    assert_eq!(invitation.role, Role::Administrator);
+    assert_eq!(invitation.role, Role::ADMINISTRATOR);
 }
 
 /// One call with rows of every kind: one outcome per row in order, failing rows change nothing
@@ -103,24 +103,24 @@ pub async fn bulk_invite_reports_each_row_in_order(store: Arc<dyn Store>) {
     let (admin, project) = world.admin_with_project().await;
     world.register("reg@example.com").await;
     let member = world
-        .new_member(admin.id, project.id, "member@example.com", Role::User)
+        .new_member(admin.id, project.id, "member@example.com", Role::USER)
         .await;
     let (pending, old_token) = world
-        .send(admin.id, project.id, "pending@example.com", Role::Observer)
+        .send(admin.id, project.id, "pending@example.com", Role::OBSERVER)
         .await;
     world.notifier.clear();
     // The call's events are told apart from earlier ones by their time.
     world.advance(Duration::minutes(1));
 
     let rows = [
-        InviteRequest::new("new@example.com", Role::User),
-        InviteRequest::new("Reg@Example.com", Role::Observer),
-        InviteRequest::new("pending@example.com", Role::Administrator),
-        InviteRequest::new("member@example.com", Role::Observer),
-        InviteRequest::new("not an address", Role::User),
-        InviteRequest::new("NEW@example.COM", Role::Observer),
-        InviteRequest::new("boss@example.com", Role::AccountAdministrator),
-        InviteRequest::new("late@example.com", Role::User),
+        InviteRequest::new("new@example.com", Role::USER),
+        InviteRequest::new("Reg@Example.com", Role::OBSERVER),
+        InviteRequest::new("pending@example.com", Role::ADMINISTRATOR),
+        InviteRequest::new("member@example.com", Role::OBSERVER),
+        InviteRequest::new("not an address", Role::USER),
+        InviteRequest::new("NEW@example.COM", Role::OBSERVER),
+        InviteRequest::new("boss@example.com", Role::ACCOUNT_ADMINISTRATOR),
+        InviteRequest::new("late@example.com", Role::USER),
     ];
     let report = world
         .roster
@@ -142,13 +142,13 @@ pub async fn bulk_invite_reports_each_row_in_order(store: Arc<dyn Store>) {
     assert!(matches!(outcomes[1], InviteOutcome::Invited { .. }));
     assert_eq!(notice_of(outcomes[1]), Some(NoticeKind::AccessGranted));
     assert!(
-        matches!(outcomes[2], InviteOutcome::Refreshed { invitation, .. } if invitation.id == pending.id && invitation.role == Role::Administrator)
+        matches!(outcomes[2], InviteOutcome::Refreshed { invitation, .. } if invitation.id == pending.id && invitation.role == Role::ADMINISTRATOR)
     );
     assert_eq!(
         outcomes[3],
         &InviteOutcome::AlreadyMember {
             user: member.id,
-            role: Role::User
+            role: Role::USER
         }
     );
     assert!(matches!(outcomes[4], InviteOutcome::InvalidEmail(_)));
@@ -156,7 +156,7 @@ pub async fn bulk_invite_reports_each_row_in_order(store: Arc<dyn Store>) {
     assert_eq!(
         outcomes[6],
         &InviteOutcome::RoleNotAllowed {
-            role: Role::AccountAdministrator
+            role: Role::ACCOUNT_ADMINISTRATOR
         }
     );
     assert_eq!(
@@ -230,14 +230,14 @@ pub async fn an_invite_with_only_failing_rows_changes_nothing(store: Arc<dyn Sto
     let world = World::new(store);
     let (admin, project) = world.admin_with_project().await;
     let member = world
-        .new_member(admin.id, project.id, "member@example.com", Role::User)
+        .new_member(admin.id, project.id, "member@example.com", Role::USER)
         .await;
     let before = world.snapshot(project.id).await;
     let rows = [
-        InviteRequest::new("member@example.com", Role::User),
-        InviteRequest::new("@nowhere", Role::User),
-        InviteRequest::new("MEMBER@example.com", Role::User),
-        InviteRequest::new("boss@example.com", Role::AccountAdministrator),
+        InviteRequest::new("member@example.com", Role::USER),
+        InviteRequest::new("@nowhere", Role::USER),
+        InviteRequest::new("MEMBER@example.com", Role::USER),
+        InviteRequest::new("boss@example.com", Role::ACCOUNT_ADMINISTRATOR),
     ];
     let report = world
         .roster
@@ -249,7 +249,7 @@ pub async fn an_invite_with_only_failing_rows_changes_nothing(store: Arc<dyn Sto
         report.rows[0].outcome,
         InviteOutcome::AlreadyMember {
             user: member.id,
-            role: Role::User
+            role: Role::USER
         }
     );
     assert_eq!(report.rows[2].outcome, InviteOutcome::Duplicate);
@@ -269,8 +269,8 @@ pub async fn notices_are_sent_after_the_commit(store: Arc<dyn Store>) {
     });
     let roster = world.process_with(witness.clone());
     let rows = [
-        InviteRequest::new("new@example.com", Role::User),
-        InviteRequest::new("reg@example.com", Role::Observer),
+        InviteRequest::new("new@example.com", Role::USER),
+        InviteRequest::new("reg@example.com", Role::OBSERVER),
     ];
     let report = roster.invite(admin.id, project.id, &rows).await.unwrap();
     let seen = witness.seen.lock().unwrap().clone();
@@ -299,11 +299,11 @@ pub async fn inviting_again_refreshes_the_pending_invitation(store: Arc<dyn Stor
     let world = World::new(store);
     let (admin, project) = world.admin_with_project().await;
     let (first, old_token) = world
-        .send(admin.id, project.id, "ann@example.com", Role::Observer)
+        .send(admin.id, project.id, "ann@example.com", Role::OBSERVER)
         .await;
     world.advance(Duration::days(2));
     let outcome = world
-        .invite(admin.id, project.id, "ANN@example.com", Role::User)
+        .invite(admin.id, project.id, "ANN@example.com", Role::USER)
         .await;
     assert!(matches!(
         outcome,
@@ -315,7 +315,7 @@ pub async fn inviting_again_refreshes_the_pending_invitation(store: Arc<dyn Stor
     let (again, new_token) = sent(outcome);
     assert_eq!(again.id, first.id);
     assert_ne!(new_token, old_token);
-    assert_eq!(again.role, Role::User);
+    assert_eq!(again.role, Role::USER);
     assert_eq!(again.sends, 2);
     assert_eq!(again.expires_at, world.now() + Duration::days(7));
     assert!(again.expires_at > first.expires_at);
@@ -338,7 +338,7 @@ pub async fn inviting_again_refreshes_the_pending_invitation(store: Arc<dyn Stor
         Some(new_token.clone())
     );
     let accepted = world.roster.accept(&new_token, new_user()).await.unwrap();
-    assert_eq!(accepted.membership.role, Role::User);
+    assert_eq!(accepted.membership.role, Role::USER);
 }
 
 /// An address whose invitation expired is invited afresh: a new invitation, the old one closed as
@@ -347,11 +347,11 @@ pub async fn reinviting_after_expiry_creates_a_new_invitation(store: Arc<dyn Sto
     let world = World::new(store);
     let (admin, project) = world.admin_with_project().await;
     let (old, old_token) = world
-        .send(admin.id, project.id, "ann@example.com", Role::User)
+        .send(admin.id, project.id, "ann@example.com", Role::USER)
         .await;
     world.advance(Duration::days(8));
     let outcome = world
-        .invite(admin.id, project.id, "ann@example.com", Role::Observer)
+        .invite(admin.id, project.id, "ann@example.com", Role::OBSERVER)
         .await;
     assert!(
         matches!(outcome, InviteOutcome::Invited { .. }),
@@ -382,7 +382,7 @@ pub async fn reinviting_after_expiry_creates_a_new_invitation(store: Arc<dyn Sto
                 email: email("ann@example.com")
             }));
     let accepted = world.roster.accept(&new_token, new_user()).await.unwrap();
-    assert_eq!(accepted.membership.role, Role::Observer);
+    assert_eq!(accepted.membership.role, Role::OBSERVER);
 }
 
 /// An address invited before it registered accepts as the registered user it became, keeping
@@ -391,7 +391,7 @@ pub async fn an_invitee_who_registers_meanwhile_accepts_as_existing_user(store: 
     let world = World::new(store);
     let (admin, project) = world.admin_with_project().await;
     let (_, token) = world
-        .send(admin.id, project.id, "ann@example.com", Role::User)
+        .send(admin.id, project.id, "ann@example.com", Role::USER)
         .await;
     assert_eq!(
         world.user("ann@example.com").await,
@@ -417,7 +417,7 @@ pub async fn an_invitee_who_registers_meanwhile_accepts_as_existing_user(store: 
     assert_eq!(accepted.user.id, registered.id);
     assert_eq!(
         world.role_of(project.id, registered.id).await,
-        Some(Role::User)
+        Some(Role::USER)
     );
 }
 
@@ -437,9 +437,9 @@ pub async fn only_language_tags_are_stored(store: Arc<dyn Store>) {
     let mut rows: Vec<InviteRequest> = hostile
         .iter()
         .enumerate()
-        .map(|(i, tag)| InviteRequest::new(format!("h{i}@example.com"), Role::User).language(tag))
+        .map(|(i, tag)| InviteRequest::new(format!("h{i}@example.com"), Role::USER).language(tag))
         .collect();
-    rows.push(InviteRequest::new("ann@example.com", Role::User).language("PT-br"));
+    rows.push(InviteRequest::new("ann@example.com", Role::USER).language("PT-br"));
     let report = world
         .roster
         .invite(admin.id, project.id, &rows)

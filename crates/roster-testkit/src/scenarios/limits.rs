@@ -12,7 +12,7 @@ const DAILY: LimitKind = LimitKind::InvitationsPerInviterPerDay { limit: 5 };
 fn rows(addresses: &[&str]) -> Vec<InviteRequest> {
     addresses
         .iter()
-        .map(|address| InviteRequest::new(*address, Role::User))
+        .map(|address| InviteRequest::new(*address, Role::USER))
         .collect()
 }
 
@@ -51,13 +51,13 @@ pub async fn the_portal_limit_allows_five_invitations_a_day(store: Arc<dyn Store
     // The budget is the inviter's, not the project's.
     world.advance(Duration::hours(23));
     let later = world
-        .invite(admin.id, other.id, "f@example.com", Role::User)
+        .invite(admin.id, other.id, "f@example.com", Role::USER)
         .await;
     assert_eq!(later, InviteOutcome::LimitReached(DAILY));
 
     world.advance(Duration::hours(1) + Duration::seconds(1));
     let next_day = world
-        .invite(admin.id, other.id, "f@example.com", Role::User)
+        .invite(admin.id, other.id, "f@example.com", Role::USER)
         .await;
     assert!(next_day.is_sent(), "{next_day:?}");
 }
@@ -77,7 +77,7 @@ pub async fn every_send_counts_against_its_sender(store: Arc<dyn Store>) {
     assert_eq!(report.sent(), 3);
     world.advance(Duration::hours(2));
     let refreshed = world
-        .invite(admin.id, project.id, "a@example.com", Role::Observer)
+        .invite(admin.id, project.id, "a@example.com", Role::OBSERVER)
         .await;
     assert!(
         matches!(refreshed, InviteOutcome::Refreshed { .. }),
@@ -97,7 +97,7 @@ pub async fn every_send_counts_against_its_sender(store: Arc<dyn Store>) {
     );
     assert_eq!(
         world
-            .invite(admin.id, project.id, "c@example.com", Role::User)
+            .invite(admin.id, project.id, "c@example.com", Role::USER)
             .await,
         InviteOutcome::LimitReached(DAILY),
         "a refresh over the budget is refused too"
@@ -112,7 +112,7 @@ pub async fn a_colleague_refresh_gives_no_budget_back(store: Arc<dyn Store>) {
     let world = World::with_limits(store, Limits::portal());
     let (alice, project) = world.admin_with_project().await;
     let bob = world
-        .new_member(alice.id, project.id, "bob@example.com", Role::Administrator)
+        .new_member(alice.id, project.id, "bob@example.com", Role::ADMINISTRATOR)
         .await;
     // Bob's own invitation leaves Alice's window first.
     world.advance(Duration::hours(25));
@@ -131,7 +131,7 @@ pub async fn a_colleague_refresh_gives_no_budget_back(store: Arc<dyn Store>) {
     assert_eq!(report.sent(), 5);
     assert_eq!(
         world
-            .invite(alice.id, project.id, "a6@example.com", Role::User)
+            .invite(alice.id, project.id, "a6@example.com", Role::USER)
             .await,
         InviteOutcome::LimitReached(DAILY)
     );
@@ -169,7 +169,7 @@ pub async fn a_colleague_refresh_gives_no_budget_back(store: Arc<dyn Store>) {
     );
     world.advance(Duration::hours(24));
     let next_day = world
-        .invite(alice.id, project.id, "n1@example.com", Role::User)
+        .invite(alice.id, project.id, "n1@example.com", Role::USER)
         .await;
     assert!(
         next_day.is_sent(),
@@ -198,7 +198,7 @@ pub async fn pending_invitations_per_project_are_capped(store: Arc<dyn Store>) {
     assert_eq!(report.rows[2].outcome, InviteOutcome::LimitReached(cap));
     assert_eq!(world.user("c@example.com").await, None);
     let refreshed = world
-        .invite(admin.id, project.id, "a@example.com", Role::Observer)
+        .invite(admin.id, project.id, "a@example.com", Role::OBSERVER)
         .await;
     assert!(
         matches!(refreshed, InviteOutcome::Refreshed { .. }),
@@ -207,7 +207,7 @@ pub async fn pending_invitations_per_project_are_capped(store: Arc<dyn Store>) {
     // Another project has its own budget.
     assert!(
         world
-            .invite(admin.id, other.id, "c@example.com", Role::User)
+            .invite(admin.id, other.id, "c@example.com", Role::USER)
             .await
             .is_sent()
     );
@@ -216,13 +216,13 @@ pub async fn pending_invitations_per_project_are_capped(store: Arc<dyn Store>) {
     world.roster.revoke(admin.id, a.id).await.unwrap();
     assert!(
         world
-            .invite(admin.id, project.id, "c@example.com", Role::User)
+            .invite(admin.id, project.id, "c@example.com", Role::USER)
             .await
             .is_sent()
     );
     assert_eq!(
         world
-            .invite(admin.id, project.id, "d@example.com", Role::User)
+            .invite(admin.id, project.id, "d@example.com", Role::USER)
             .await,
         InviteOutcome::LimitReached(cap)
     );

@@ -17,17 +17,17 @@ pub async fn only_administrators_manage_members(store: Arc<dyn Store>) {
     let world = World::new(store);
     let (admin, project) = world.admin_with_project().await;
     let user = world
-        .new_member(admin.id, project.id, "user@example.com", Role::User)
+        .new_member(admin.id, project.id, "user@example.com", Role::USER)
         .await;
     let observer = world
-        .new_member(admin.id, project.id, "observer@example.com", Role::Observer)
+        .new_member(admin.id, project.id, "observer@example.com", Role::OBSERVER)
         .await;
     let target = world
-        .new_member(admin.id, project.id, "target@example.com", Role::Observer)
+        .new_member(admin.id, project.id, "target@example.com", Role::OBSERVER)
         .await;
     let outsider = world.register("outsider@example.com").await;
     let (invitation, _) = world
-        .send(admin.id, project.id, "ann@example.com", Role::Observer)
+        .send(admin.id, project.id, "ann@example.com", Role::OBSERVER)
         .await;
     let before = world.snapshot(project.id).await;
     let roster = &world.roster;
@@ -45,7 +45,7 @@ pub async fn only_administrators_manage_members(store: Arc<dyn Store>) {
                 .map(drop)
                 .unwrap_err(),
             roster
-                .change_role(actor, p, target.id, Role::User)
+                .change_role(actor, p, target.id, Role::USER)
                 .await
                 .map(drop)
                 .unwrap_err(),
@@ -54,7 +54,7 @@ pub async fn only_administrators_manage_members(store: Arc<dyn Store>) {
                 .invite(
                     actor,
                     p,
-                    &[InviteRequest::new("x@example.com", Role::Observer)],
+                    &[InviteRequest::new("x@example.com", Role::OBSERVER)],
                 )
                 .await
                 .map(drop)
@@ -114,7 +114,7 @@ pub async fn a_project_administrator_manages_members(store: Arc<dyn Store>) {
             admin.id,
             project.id,
             "manager@example.com",
-            Role::Administrator,
+            Role::ADMINISTRATOR,
         )
         .await;
     manages(&world, &manager, project.id).await;
@@ -129,7 +129,7 @@ pub async fn an_account_administrator_manages_without_membership(store: Arc<dyn 
             admin.id,
             project.id,
             "manager@example.com",
-            Role::Administrator,
+            Role::ADMINISTRATOR,
         )
         .await;
     world.roster.leave(admin.id, project.id).await.unwrap();
@@ -140,7 +140,7 @@ pub async fn an_account_administrator_manages_without_membership(store: Arc<dyn 
 /// `actor` resends, revokes, changes a role and removes a member, and each takes effect.
 async fn manages(world: &World, actor: &User, project: roster::ProjectId) {
     let (invitation, old_token) = world
-        .send(actor.id, project, "ann@example.com", Role::Administrator)
+        .send(actor.id, project, "ann@example.com", Role::ADMINISTRATOR)
         .await;
     let resent = world.roster.resend(actor.id, invitation.id).await.unwrap();
     assert!(!world.opens(&old_token).await);
@@ -148,17 +148,17 @@ async fn manages(world: &World, actor: &User, project: roster::ProjectId) {
     let revoked = world.roster.revoke(actor.id, invitation.id).await.unwrap();
     assert_eq!(revoked.state, InvitationState::Revoked);
     let member = world
-        .new_member(actor.id, project, "member@example.com", Role::Observer)
+        .new_member(actor.id, project, "member@example.com", Role::OBSERVER)
         .await;
     let changed = world
         .roster
-        .change_role(actor.id, project, member.id, Role::Administrator)
+        .change_role(actor.id, project, member.id, Role::ADMINISTRATOR)
         .await
         .unwrap();
-    assert_eq!(changed.role, Role::Administrator);
+    assert_eq!(changed.role, Role::ADMINISTRATOR);
     assert_eq!(
         world.role_of(project, member.id).await,
-        Some(Role::Administrator)
+        Some(Role::ADMINISTRATOR)
     );
     world
         .roster
@@ -178,28 +178,28 @@ pub async fn nobody_grants_a_role_above_their_own(store: Arc<dyn Store>) {
             admin.id,
             project.id,
             "manager@example.com",
-            Role::Administrator,
+            Role::ADMINISTRATOR,
         )
         .await;
     let member = world
-        .new_member(admin.id, project.id, "member@example.com", Role::User)
+        .new_member(admin.id, project.id, "member@example.com", Role::USER)
         .await;
     let before = world.snapshot(project.id).await;
     for actor in [manager.id, admin.id] {
         assert_err!(
             world
                 .roster
-                .change_role(actor, project.id, member.id, Role::AccountAdministrator)
+                .change_role(actor, project.id, member.id, Role::ACCOUNT_ADMINISTRATOR)
                 .await,
             RosterError::RoleNotAllowed {
-                role: Role::AccountAdministrator
+                role: Role::ACCOUNT_ADMINISTRATOR
             }
         );
     }
     assert_eq!(world.snapshot(project.id).await, before);
     world
         .roster
-        .change_role(manager.id, project.id, member.id, Role::Administrator)
+        .change_role(manager.id, project.id, member.id, Role::ADMINISTRATOR)
         .await
         .unwrap();
 }
@@ -214,14 +214,14 @@ pub async fn members_who_outrank_the_actor_are_out_of_reach(store: Arc<dyn Store
             admin.id,
             project.id,
             "manager@example.com",
-            Role::Administrator,
+            Role::ADMINISTRATOR,
         )
         .await;
     let before = world.snapshot(project.id).await;
     assert_err!(
         world
             .roster
-            .change_role(manager.id, project.id, admin.id, Role::Observer)
+            .change_role(manager.id, project.id, admin.id, Role::OBSERVER)
             .await,
         RosterError::Forbidden(Denial::TargetOutranksActor)
     );
@@ -236,7 +236,7 @@ pub async fn members_who_outrank_the_actor_are_out_of_reach(store: Arc<dyn Store
     // Peers are within reach.
     world
         .roster
-        .change_role(admin.id, project.id, manager.id, Role::User)
+        .change_role(admin.id, project.id, manager.id, Role::USER)
         .await
         .unwrap();
 }
@@ -251,11 +251,11 @@ pub async fn resend_rotates_the_token_and_extends_the_expiry(store: Arc<dyn Stor
             admin.id,
             project.id,
             "manager@example.com",
-            Role::Administrator,
+            Role::ADMINISTRATOR,
         )
         .await;
     let (invitation, old_token) = world
-        .send(admin.id, project.id, "ann@example.com", Role::User)
+        .send(admin.id, project.id, "ann@example.com", Role::USER)
         .await;
     world.advance(Duration::days(3));
     let resent = world
@@ -306,7 +306,7 @@ pub async fn revoke_closes_the_invitation_and_tells_the_invitee(store: Arc<dyn S
     let world = World::new(store);
     let (admin, project) = world.admin_with_project().await;
     let (invitation, token) = world
-        .send(admin.id, project.id, "ann@example.com", Role::User)
+        .send(admin.id, project.id, "ann@example.com", Role::USER)
         .await;
     world.advance(Duration::minutes(5));
     let revoked = world.roster.revoke(admin.id, invitation.id).await.unwrap();
@@ -361,7 +361,7 @@ pub async fn the_last_administrator_stays(store: Arc<dyn Store>) {
     assert_err!(
         world
             .roster
-            .change_role(admin.id, project.id, admin.id, Role::User)
+            .change_role(admin.id, project.id, admin.id, Role::USER)
             .await,
         RosterError::LastAdministrator
     );
@@ -384,7 +384,7 @@ pub async fn the_last_administrator_stays(store: Arc<dyn Store>) {
             admin.id,
             project.id,
             "manager@example.com",
-            Role::Administrator,
+            Role::ADMINISTRATOR,
         )
         .await;
     world.roster.leave(admin.id, project.id).await.unwrap();
@@ -393,7 +393,7 @@ pub async fn the_last_administrator_stays(store: Arc<dyn Store>) {
         assert_err!(
             world
                 .roster
-                .change_role(actor, project.id, manager.id, Role::Observer)
+                .change_role(actor, project.id, manager.id, Role::OBSERVER)
                 .await,
             RosterError::LastAdministrator
         );
@@ -422,21 +422,21 @@ pub async fn one_of_two_administrators_may_step_down(store: Arc<dyn Store>) {
             admin.id,
             project.id,
             "manager@example.com",
-            Role::Administrator,
+            Role::ADMINISTRATOR,
         )
         .await;
     world
         .roster
-        .change_role(admin.id, project.id, manager.id, Role::User)
+        .change_role(admin.id, project.id, manager.id, Role::USER)
         .await
         .unwrap();
     assert_eq!(
         world.role_of(project.id, manager.id).await,
-        Some(Role::User)
+        Some(Role::USER)
     );
     world
         .roster
-        .change_role(admin.id, project.id, manager.id, Role::Administrator)
+        .change_role(admin.id, project.id, manager.id, Role::ADMINISTRATOR)
         .await
         .unwrap();
     world.roster.leave(manager.id, project.id).await.unwrap();
@@ -446,7 +446,7 @@ pub async fn one_of_two_administrators_may_step_down(store: Arc<dyn Store>) {
             admin.id,
             project.id,
             "other@example.com",
-            Role::Administrator,
+            Role::ADMINISTRATOR,
         )
         .await;
     world
@@ -474,12 +474,12 @@ pub async fn managing_requires_an_existing_membership(store: Arc<dyn Store>) {
     let (admin, project) = world.admin_with_project().await;
     let outsider = world.register("outsider@example.com").await;
     let member = world
-        .new_member(admin.id, project.id, "member@example.com", Role::User)
+        .new_member(admin.id, project.id, "member@example.com", Role::USER)
         .await;
     let before = world.snapshot(project.id).await;
     let missing = roster::Entity::Membership;
     assert_err!(
-        world.roster.change_role(admin.id, project.id, outsider.id, Role::User).await,
+        world.roster.change_role(admin.id, project.id, outsider.id, Role::USER).await,
         RosterError::NotFound(entity) if entity == missing
     );
     assert_err!(
@@ -492,10 +492,10 @@ pub async fn managing_requires_an_existing_membership(store: Arc<dyn Store>) {
     );
     let same = world
         .roster
-        .change_role(admin.id, project.id, member.id, Role::User)
+        .change_role(admin.id, project.id, member.id, Role::USER)
         .await
         .unwrap();
-    assert_eq!(same.role, Role::User);
+    assert_eq!(same.role, Role::USER);
     assert_eq!(world.snapshot(project.id).await, before);
 }
 
@@ -507,7 +507,7 @@ pub async fn resending_an_expired_invitation_renews_it(store: Arc<dyn Store>) {
     let world = World::with_limits(store, Limits::portal());
     let (admin, project) = world.admin_with_project().await;
     let (invitation, old_token) = world
-        .send(admin.id, project.id, "ann@example.com", Role::User)
+        .send(admin.id, project.id, "ann@example.com", Role::USER)
         .await;
     assert_eq!(invitation.expires_at, world.now() + Duration::hours(24));
     world.advance(Duration::hours(25));
@@ -534,11 +534,11 @@ pub async fn resending_an_expired_invitation_renews_it(store: Arc<dyn Store>) {
 
     // Replaced by a newer invitation after expiring: closed for good.
     let (bob, _) = world
-        .send(admin.id, project.id, "bob@example.com", Role::User)
+        .send(admin.id, project.id, "bob@example.com", Role::USER)
         .await;
     world.advance(Duration::hours(25));
     world
-        .send(admin.id, project.id, "bob@example.com", Role::User)
+        .send(admin.id, project.id, "bob@example.com", Role::USER)
         .await;
     assert_err!(
         world.roster.resend(admin.id, bob.id).await,

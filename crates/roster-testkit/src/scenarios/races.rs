@@ -80,7 +80,7 @@ pub async fn one_token_accepted_by_many_new_users_at_once(store: Arc<dyn Store>)
     let world = racing(store);
     let (admin, project) = world.admin_with_project().await;
     let (_, token) = world
-        .send(admin.id, project.id, "ann@example.com", Role::User)
+        .send(admin.id, project.id, "ann@example.com", Role::USER)
         .await;
     let results = all_at_once(32, |i| {
         let (roster, token) = (world.roster.clone(), token.clone());
@@ -102,7 +102,7 @@ pub async fn one_token_accepted_by_many_new_users_at_once(store: Arc<dyn Store>)
     assert_eq!(world.members(project.id).await.len(), 2);
     assert_eq!(
         world.role_of(project.id, winner.user.id).await,
-        Some(Role::User)
+        Some(Role::USER)
     );
     let accepted = world
         .audit(project.id)
@@ -120,7 +120,7 @@ pub async fn one_token_accepted_by_a_registered_user_many_times_at_once(store: A
     let (admin, project) = world.admin_with_project().await;
     let bob = world.register("bob@example.com").await;
     let (_, token) = world
-        .send(admin.id, project.id, "bob@example.com", Role::Observer)
+        .send(admin.id, project.id, "bob@example.com", Role::OBSERVER)
         .await;
     let results = all_at_once(32, |i| {
         let (roster, token) = (world.roster.clone(), token.clone());
@@ -158,7 +158,7 @@ async fn two_administrators(
         let address = format!("{name}{round}@example.com");
         administrators.push(
             world
-                .new_member(admin.id, project.id, &address, Role::Administrator)
+                .new_member(admin.id, project.id, &address, Role::ADMINISTRATOR)
                 .await,
         );
     }
@@ -182,7 +182,7 @@ pub async fn administrators_demoting_each_other_keep_one(store: Arc<dyn Store>) 
             let (actor, target) = pairs[i];
             async move {
                 roster
-                    .change_role(actor, project.id, target, Role::User)
+                    .change_role(actor, project.id, target, Role::USER)
                     .await
             }
         })
@@ -249,7 +249,7 @@ pub async fn the_last_two_administrators_leaving_at_once_keep_one(store: Arc<dyn
 pub async fn concurrent_invites_of_one_address_leave_one_pending_invitation(store: Arc<dyn Store>) {
     let world = racing(store);
     let (admin, project) = world.admin_with_project().await;
-    let roles = [Role::Observer, Role::User, Role::Administrator];
+    let roles = [Role::OBSERVER, Role::USER, Role::ADMINISTRATOR];
     let results = all_at_once(16, |i| {
         let roster = world.roster.clone();
         let (actor, project) = (admin.id, project.id);
@@ -305,7 +305,7 @@ pub async fn concurrent_invites_to_many_projects_create_one_user(store: Arc<dyn 
     let results = all_at_once(8, |i| {
         let roster = world.roster.clone();
         let (actor, project) = (admin.id, ids[i]);
-        let rows = [InviteRequest::new("ann@example.com", Role::User)];
+        let rows = [InviteRequest::new("ann@example.com", Role::USER)];
         async move { roster.invite(actor, project, &rows).await }
     })
     .await;
@@ -348,7 +348,7 @@ pub async fn concurrent_invites_to_many_projects_create_one_user(store: Arc<dyn 
         assert_eq!(accepted.user.id, user.id);
     }
     for id in &ids {
-        assert_eq!(world.role_of(*id, user.id).await, Some(Role::User));
+        assert_eq!(world.role_of(*id, user.id).await, Some(Role::USER));
     }
 }
 
@@ -370,7 +370,7 @@ pub async fn concurrent_invites_respect_the_daily_limit(store: Arc<dyn Store>) {
         let roster = world.roster.clone();
         let (actor, project) = (admin.id, ids[i]);
         let rows: Vec<_> = (0..3)
-            .map(|j| InviteRequest::new(format!("p{i}-{j}@example.com"), Role::User))
+            .map(|j| InviteRequest::new(format!("p{i}-{j}@example.com"), Role::USER))
             .collect();
         async move { roster.invite(actor, project, &rows).await }
     })
@@ -397,7 +397,7 @@ pub async fn accept_and_revoke_at_once_have_one_winner(store: Arc<dyn Store>) {
     let (admin, project) = world.admin_with_project().await;
     for round in 0..20 {
         let address = format!("r{round}@example.com");
-        let (invitation, token) = world.send(admin.id, project.id, &address, Role::User).await;
+        let (invitation, token) = world.send(admin.id, project.id, &address, Role::USER).await;
         let results = all_at_once(2, |i| {
             let (roster, token) = (world.roster.clone(), token.clone());
             let (actor, id) = (admin.id, invitation.id);
@@ -444,7 +444,7 @@ pub async fn accepting_declining_and_revoking_at_once_leave_one_outcome(store: A
     for round in 0..10 {
         let address = format!("closing{round}@example.com");
         let user = world.register(&address).await;
-        let (invitation, token) = world.send(admin.id, project.id, &address, Role::User).await;
+        let (invitation, token) = world.send(admin.id, project.id, &address, Role::USER).await;
         let results = all_at_once(outcomes.len(), |i| {
             let (roster, token) = (world.roster.clone(), token.clone());
             let (actor, id, user) = (admin.id, invitation.id, user.id);
@@ -482,7 +482,7 @@ pub async fn accepting_declining_and_revoking_at_once_leave_one_outcome(store: A
             "round {round}: closed_at is set"
         );
         let joined = world.role_of(project.id, user.id).await;
-        let expected = (won == InvitationState::Accepted).then_some(Role::User);
+        let expected = (won == InvitationState::Accepted).then_some(Role::USER);
         assert_eq!(joined, expected, "round {round}: {won:?} won, membership");
         let closings = world
             .audit(project.id)
@@ -502,7 +502,7 @@ pub async fn many_delivery_passes_at_once_send_each_notice_once(store: Arc<dyn S
     let (admin, project) = world.admin_with_project().await;
     world.notifier.fail_with(Failure::Temporary);
     let (invitation, _) = world
-        .send(admin.id, project.id, "ann@example.com", Role::User)
+        .send(admin.id, project.id, "ann@example.com", Role::USER)
         .await;
     let queued = world
         .notices(admin.id, project.id, Some(DeliveryStatus::Queued))
@@ -593,7 +593,7 @@ pub async fn mixed_commands_of_64_tasks_on_one_project_never_fail(store: Arc<dyn
                     admin.id,
                     project.id,
                     &format!("m{i}@example.com"),
-                    Role::User,
+                    Role::USER,
                 )
                 .await,
         );
@@ -603,7 +603,7 @@ pub async fn mixed_commands_of_64_tasks_on_one_project_never_fail(store: Arc<dyn
                     admin.id,
                     project.id,
                     &format!("r{i}@example.com"),
-                    Role::User,
+                    Role::USER,
                 )
                 .await
                 .0,
@@ -614,7 +614,7 @@ pub async fn mixed_commands_of_64_tasks_on_one_project_never_fail(store: Arc<dyn
                     admin.id,
                     project.id,
                     &format!("v{i}@example.com"),
-                    Role::User,
+                    Role::USER,
                 )
                 .await
                 .0,
@@ -625,7 +625,7 @@ pub async fn mixed_commands_of_64_tasks_on_one_project_never_fail(store: Arc<dyn
                     admin.id,
                     project.id,
                     &format!("a{i}@example.com"),
-                    Role::User,
+                    Role::USER,
                 )
                 .await
                 .1,
@@ -650,14 +650,14 @@ pub async fn mixed_commands_of_64_tasks_on_one_project_never_fail(store: Arc<dyn
             let n = i / 4;
             match i % 4 {
                 0 => roster
-                    .change_role(admin, project, members[n].id, Role::Observer)
+                    .change_role(admin, project, members[n].id, Role::OBSERVER)
                     .await
                     .map(drop)?,
                 1 => roster.resend(admin, resent[n].id).await.map(drop)?,
                 2 => roster.revoke(admin, revoked[n].id).await.map(drop)?,
                 _ => roster.accept(&tokens[n], new_user()).await.map(drop)?,
             }
-            let row = InviteRequest::new(format!("new{i}@example.com"), Role::User);
+            let row = InviteRequest::new(format!("new{i}@example.com"), Role::USER);
             let report = roster.invite(admin, project, &[row]).await?;
             assert!(report.rows[0].outcome.is_sent(), "{report:?}");
             Ok(())
@@ -676,7 +676,7 @@ pub async fn mixed_commands_of_64_tasks_on_one_project_never_fail(store: Arc<dyn
     for member in members.iter() {
         assert_eq!(
             world.role_of(project.id, member.id).await,
-            Some(Role::Observer)
+            Some(Role::OBSERVER)
         );
     }
     let pending = world

@@ -29,7 +29,7 @@ pub async fn failed_change_on_duplicate_membership_leaves_no_trace(store: Arc<dy
         ..world.outsider.clone()
     };
     let promoted = Membership {
-        role: Role::Administrator,
+        role: Role::ADMINISTRATOR,
         ..world.member_membership.clone()
     };
     let change = |last: Option<MembershipWrite>| Change {
@@ -50,9 +50,9 @@ pub async fn failed_change_on_duplicate_membership_leaves_no_trace(store: Arc<dy
             },
         ],
         memberships: [
-            MembershipWrite::Insert(membership(now, project, world.outsider.id, Role::Observer)),
+            MembershipWrite::Insert(membership(now, project, world.outsider.id, Role::OBSERVER)),
             MembershipWrite::Update(promoted.clone()),
-            MembershipWrite::Insert(membership(now, new_project.id, newcomer.id, Role::User)),
+            MembershipWrite::Insert(membership(now, new_project.id, newcomer.id, Role::USER)),
         ]
         .into_iter()
         .chain(last)
@@ -215,7 +215,7 @@ pub async fn failed_change_on_duplicate_token_hash_leaves_no_trace(store: Arc<dy
             now,
             project,
             world.invitee.id,
-            Role::User,
+            Role::USER,
         ))],
         invitations: vec![
             InvitationWrite::Update(accepted),
@@ -259,14 +259,14 @@ pub async fn failed_change_on_missing_invitation_update_leaves_no_trace(store: A
         expect: vec![project_at(project, world.project.version)],
         memberships: vec![
             MembershipWrite::Update(Membership {
-                role: Role::Observer,
+                role: Role::OBSERVER,
                 ..world.member_membership.clone()
             }),
             MembershipWrite::Insert(membership(
                 now,
                 project,
                 world.outsider.id,
-                Role::Administrator,
+                Role::ADMINISTRATOR,
             )),
         ],
         invitations: vec![
@@ -384,9 +384,9 @@ pub async fn failed_change_on_last_outbox_write_leaves_no_trace(store: Arc<dyn S
             },
         ],
         memberships: vec![
-            MembershipWrite::Insert(membership(now, project, world.outsider.id, Role::Observer)),
+            MembershipWrite::Insert(membership(now, project, world.outsider.id, Role::OBSERVER)),
             MembershipWrite::Update(Membership {
-                role: Role::Administrator,
+                role: Role::ADMINISTRATOR,
                 ..world.member_membership.clone()
             }),
         ],
@@ -465,13 +465,13 @@ pub async fn writes_within_a_change_apply_in_order(store: Arc<dyn Store>) {
     let fx = Fixtures::default();
     let world = seed(&*store, &fx).await;
     let (now, project, owner) = (world.now, world.project.id, world.owner.id);
-    let joining = membership(now, project, world.outsider.id, Role::Observer);
+    let joining = membership(now, project, world.outsider.id, Role::OBSERVER);
     let promoted = Membership {
-        role: Role::Administrator,
+        role: Role::ADMINISTRATOR,
         ..joining.clone()
     };
     let rejoined = Membership {
-        role: Role::Observer,
+        role: Role::OBSERVER,
         since: now + Duration::hours(1),
         ..world.member_membership.clone()
     };

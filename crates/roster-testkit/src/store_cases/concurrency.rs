@@ -85,7 +85,7 @@ pub async fn racing_changes_on_one_project_version_exactly_one_wins(store: Arc<d
                 now,
                 project,
                 user.id,
-                Role::Observer,
+                Role::OBSERVER,
             ))],
             audit: vec![fx.audit_event(now, &world.project, Some(user.id))],
             ..Change::on_project(project, world.project.version)
@@ -105,7 +105,7 @@ pub async fn racing_changes_on_one_project_version_exactly_one_wins(store: Arc<d
         assert_eq!(joined, index == winner, "racer {index} membership");
     }
     assert_eq!(
-        store.count_members(project, Role::Observer).await.unwrap(),
+        store.count_members(project, Role::OBSERVER).await.unwrap(),
         1
     );
     let events = store.audit_events(project, None, ALL).await.unwrap();

@@ -24,7 +24,7 @@ pub async fn invitation_reads_back_by_id_and_current_token(store: Arc<dyn Store>
     let now = world.now;
     let elsewhere_token = fx.token();
     let elsewhere = Invitation {
-        role: Role::Administrator,
+        role: Role::ADMINISTRATOR,
         ..fx.invitation(
             now,
             other.id,

@@ -52,7 +52,7 @@ pub async fn unknown_ids_read_as_none_or_empty(store: Arc<dyn Store>) {
     assert!(store.members(project, None, ALL).await.unwrap().is_empty());
     assert_eq!(
         store
-            .count_members(project, Role::Administrator)
+            .count_members(project, Role::ADMINISTRATOR)
             .await
             .unwrap(),
         0
@@ -376,7 +376,7 @@ pub async fn membership_reads_back_updates_and_deletes(store: Arc<dyn Store>) {
     );
 
     let demoted = Membership {
-        role: Role::Observer,
+        role: Role::OBSERVER,
         invited_by: Some(world.outsider.id),
         since: world.now + Duration::hours(2),
         ..world.member_membership.clone()
@@ -421,7 +421,7 @@ pub async fn members_paginate_in_user_id_order_with_their_users(store: Arc<dyn S
     let account = fx.account(now, owner.id);
     let (project, other) = (fx.project(now, account.id), fx.project(now, account.id));
     let people: Vec<User> = (0..5).map(|_| fx.registered_user(now)).collect();
-    let roles = [Role::Administrator, Role::User, Role::Observer];
+    let roles = [Role::ADMINISTRATOR, Role::USER, Role::OBSERVER];
     let expected: Vec<Member> = people
         .iter()
         .zip(roles.iter().cycle())
@@ -435,7 +435,7 @@ pub async fn members_paginate_in_user_id_order_with_their_users(store: Arc<dyn S
         .rev()
         .map(|member| MembershipWrite::Insert(member.membership.clone()))
         .collect();
-    let elsewhere = membership(now, other.id, people[0].id, Role::User);
+    let elsewhere = membership(now, other.id, people[0].id, Role::USER);
     memberships.push(MembershipWrite::Insert(elsewhere));
     let change = Change {
         accounts: vec![account],
@@ -474,7 +474,7 @@ pub async fn count_members_counts_each_role(store: Arc<dyn Store>) {
     let other = add_project(&*store, &fx, &world.account).await;
     let now = world.now;
     let extra: Vec<User> = (0..4).map(|_| fx.registered_user(now)).collect();
-    let roles = [Role::User, Role::Observer, Role::Observer, Role::Observer];
+    let roles = [Role::USER, Role::OBSERVER, Role::OBSERVER, Role::OBSERVER];
     let mut memberships: Vec<MembershipWrite> = extra
         .iter()
         .zip(roles)
@@ -483,7 +483,7 @@ pub async fn count_members_counts_each_role(store: Arc<dyn Store>) {
         })
         .collect();
     for user in &extra {
-        let elsewhere = membership(now, other.id, user.id, Role::Administrator);
+        let elsewhere = membership(now, other.id, user.id, Role::ADMINISTRATOR);
         memberships.push(MembershipWrite::Insert(elsewhere));
     }
     let change = Change {
@@ -498,12 +498,12 @@ pub async fn count_members_counts_each_role(store: Arc<dyn Store>) {
         async move { store.count_members(project, role).await.unwrap() }
     };
     let project = world.project.id;
-    assert_eq!(count(project, Role::Administrator).await, 1);
-    assert_eq!(count(project, Role::User).await, 2);
-    assert_eq!(count(project, Role::Observer).await, 3);
-    assert_eq!(count(project, Role::AccountAdministrator).await, 0);
-    assert_eq!(count(other.id, Role::Administrator).await, 4);
-    assert_eq!(count(other.id, Role::Observer).await, 0);
+    assert_eq!(count(project, Role::ADMINISTRATOR).await, 1);
+    assert_eq!(count(project, Role::USER).await, 2);
+    assert_eq!(count(project, Role::OBSERVER).await, 3);
+    assert_eq!(count(project, Role::ACCOUNT_ADMINISTRATOR).await, 0);
+    assert_eq!(count(other.id, Role::ADMINISTRATOR).await, 4);
+    assert_eq!(count(other.id, Role::OBSERVER).await, 0);
 }
 
 /// `accounts_of_user` lists the accounts a user administers (first or not) and those owning a
@@ -537,7 +537,7 @@ pub async fn accounts_of_user_lists_administered_and_member_accounts(store: Arc<
         users: vec![insert(&user), insert(&other)],
         memberships: [(&m1, &user), (&m2, &user), (&b1, &user), (&u1, &other)]
             .map(|(project, member)| {
-                MembershipWrite::Insert(membership(now, project.id, member.id, Role::User))
+                MembershipWrite::Insert(membership(now, project.id, member.id, Role::USER))
             })
             .to_vec(),
         invitations: vec![roster::store::InvitationWrite::Insert(invited)],

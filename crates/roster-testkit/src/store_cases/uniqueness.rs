@@ -167,7 +167,7 @@ pub async fn duplicate_membership_is_rejected(store: Arc<dyn Store>) {
     let world = seed(&*store, &fx).await;
     let (now, project) = (world.now, world.project.id);
     let again = Membership {
-        role: Role::Observer,
+        role: Role::OBSERVER,
         ..world.owner_membership.clone()
     };
     let change = memberships(vec![MembershipWrite::Insert(again)]);
@@ -182,11 +182,11 @@ pub async fn duplicate_membership_is_rejected(store: Arc<dyn Store>) {
         Some(world.owner_membership.clone())
     );
 
-    let joining = membership(now, project, world.outsider.id, Role::User);
+    let joining = membership(now, project, world.outsider.id, Role::USER);
     let twice = memberships(vec![
         MembershipWrite::Insert(joining.clone()),
         MembershipWrite::Insert(Membership {
-            role: Role::Observer,
+            role: Role::OBSERVER,
             ..joining
         }),
     ]);
@@ -202,7 +202,7 @@ pub async fn duplicate_membership_is_rejected(store: Arc<dyn Store>) {
     );
 
     let other = add_project(&*store, &fx, &world.account).await;
-    let elsewhere = membership(now, other.id, world.owner.id, Role::Observer);
+    let elsewhere = membership(now, other.id, world.owner.id, Role::OBSERVER);
     let change = memberships(vec![MembershipWrite::Insert(elsewhere.clone())]);
     apply_ok(&*store, change, "the same user in another project").await;
     assert_eq!(
@@ -497,8 +497,8 @@ pub async fn updates_and_deletes_of_missing_records_are_not_found(store: Arc<dyn
         "user update"
     );
 
-    let outsider = membership(now, project, world.outsider.id, Role::User);
-    let nowhere = membership(now, fx.project_id(), world.owner.id, Role::User);
+    let outsider = membership(now, project, world.outsider.id, Role::USER);
+    let nowhere = membership(now, fx.project_id(), world.owner.id, Role::USER);
     for (write, what) in [
         (MembershipWrite::Update(outsider), "membership update"),
         (
@@ -578,7 +578,7 @@ pub async fn references_to_unknown_projects_or_users_are_not_found(store: Arc<dy
         now,
         unknown_project,
         world.outsider.id,
-        Role::User,
+        Role::USER,
     ))]);
     assert_refused!(
         store,
@@ -591,7 +591,7 @@ pub async fn references_to_unknown_projects_or_users_are_not_found(store: Arc<dy
         now,
         project,
         unknown_user,
-        Role::User,
+        Role::USER,
     ))]);
     assert_refused!(
         store,

@@ -86,7 +86,7 @@ pub async fn each_applied_change_bumps_expected_versions_by_one(store: Arc<dyn S
     assert_eq!(versions().await, (v2, initial, initial, initial));
 
     let promoted = Membership {
-        role: Role::Administrator,
+        role: Role::ADMINISTRATOR,
         ..world.member_membership.clone()
     };
     let mut change = Change {
@@ -108,7 +108,7 @@ pub async fn each_applied_change_bumps_expected_versions_by_one(store: Arc<dyn S
             world.now,
             project,
             world.outsider.id,
-            Role::Observer,
+            Role::OBSERVER,
         ))],
         ..Change::default()
     };
@@ -372,7 +372,7 @@ fn busy_change(fx: &Fixtures, world: &World) -> (User, Change) {
                 now,
                 world.project.id,
                 world.outsider.id,
-                Role::User,
+                Role::USER,
             )),
             MembershipWrite::Delete {
                 project: world.project.id,

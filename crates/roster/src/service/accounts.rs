@@ -11,7 +11,6 @@ use crate::error::{Denial, RosterError};
 use crate::id::{AccountId, EventId, ProjectId, UserId};
 use crate::membership::Membership;
 use crate::password;
-use crate::role::Role;
 use crate::store::{Change, Entity, Expectation, Read, Snapshot, UserWrite};
 use crate::user::{PasswordHash, User};
 use crate::version::Version;
@@ -229,8 +228,9 @@ impl Roster {
         Ok(account)
     }
 
-    /// Creates a project in an account. Only an account administrator may; they become the
-    /// project's first Administrator, so the project starts with one.
+    /// Creates a project in an account. Only an account administrator may; they become its
+    /// first member, holding the catalog's [top managing role](crate::RoleCatalog::top_manager_role)
+    /// (Administrator, by default), so the project starts with a manager.
     #[tracing::instrument(skip_all, fields(actor = %actor, account = %account))]
     pub async fn create_project(
         &self,
@@ -261,14 +261,14 @@ impl Roster {
                     project: project.clone(),
                     account,
                     actor: None,
-                    actor_role: Some(Role::AccountAdministrator),
+                    actor_role: Some(roster.roles().account_administrator_role()),
                 };
                 let change = Change {
                     projects: vec![project.clone()],
                     memberships: vec![crate::store::MembershipWrite::Insert(Membership {
                         project: project.id,
                         user: actor,
-                        role: Role::Administrator,
+                        role: roster.roles().top_manager_role(),
                         invited_by: None,
                         since: now,
                     })],

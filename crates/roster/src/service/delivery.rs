@@ -578,8 +578,8 @@ impl Roster {
             let project = context
                 .project
                 .ok_or(RosterError::NotFound(Entity::Project))?;
-            let scope = ProjectScope::new(project, Some(actor));
-            policy::require_manager(scope.actor_role)?;
+            let scope = ProjectScope::new(roster.roles(), project, Some(actor));
+            policy::require_manager(roster.roles(), scope.actor_role)?;
             let mut entry = context.entry;
             if entry.status != DeliveryStatus::Failed {
                 return Err(RosterError::NoticeNotRetryable);
@@ -656,7 +656,8 @@ pub(crate) mod tests {
                 project,
                 project_name: "Website".into(),
                 account_name: "Acme".into(),
-                role: Role::User,
+                role: Role::USER,
+                role_name: "User".into(),
                 inviter: Email::parse("boss@example.com").unwrap(),
                 sent_by: UserId::generate(start(), &random),
                 expires_at: start(),

@@ -6,6 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::{Plan, ProjectScope, Queued, Roster};
 use crate::audit::AuditAction;
+use crate::catalog::RoleCatalog;
 use crate::clock::{earlier, later};
 use crate::email::{Email, EmailError};
 use crate::error::{LimitKind, RosterError};
@@ -27,7 +28,7 @@ use crate::user::User;
 /// ```
 /// use roster::{InviteRequest, Role};
 ///
-/// let row = InviteRequest::new("ann@example.com", Role::User).language("de");
+/// let row = InviteRequest::new("ann@example.com", Role::USER).language("de");
 /// assert_eq!(row.language.as_deref(), Some("de"));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,9 +97,14 @@ pub enum InviteOutcome {
     InvalidLanguage,
     /// The same address (by canonical form) appeared in an earlier row of this call.
     Duplicate,
-    /// The actor may not grant this role.
+    /// The actor may not grant this role: it ranks above their own, or is the account-level role.
     RoleNotAllowed {
         /// The role asked for.
+        role: Role,
+    },
+    /// The service's role catalog has no role with this key; nothing was sent.
+    UnknownRole {
+        /// The key asked for.
         role: Role,
     },
     /// A configured limit was reached; this row was not sent.
@@ -278,8 +284,9 @@ impl Roster {
             .iter()
             .filter(|row| matches!(row, Screened::Asked(_)))
             .count();
-        let scope = ProjectScope::new(context.project, Some(actor));
-        let actor_role = policy::require_manager(scope.actor_role)?;
+        let roles = self.roles();
+        let scope = ProjectScope::new(roles, context.project, Some(actor));
+        let actor_role = policy::require_manager(roles, scope.actor_role)?;
         let inviter = scope.actor_user()?;
         let mut change = Change::on_project(scope.project.id, scope.project.version);
         let mut budgets = Budgets {
@@ -307,7 +314,9 @@ impl Roster {
                 Screened::Duplicate => InviteOutcome::Duplicate,
                 Screened::Asked(email) => {
                     let invitee = invitees.next().unwrap_or_default();
-                    if actor_role.may_grant(request.role) {
+                    if roles.get(request.role).is_none() {
+                        InviteOutcome::UnknownRole { role: request.role }
+                    } else if policy::may_grant(roles, actor_role, request.role) {
                         let draft = InviteDraft {
                             scope: &scope,
                             inviter,
@@ -471,7 +480,7 @@ impl Roster {
                 invitation
             }
         };
-        let notice = notice_for(scope, &invitation, inviter, notice_kind);
+        let notice = notice_for(self.roles(), scope, &invitation, inviter, notice_kind);
         outgoing.push(self.enqueue(change, notice, Some(token.clone()), now));
         if refreshed {
             InviteOutcome::Refreshed {
@@ -553,6 +562,7 @@ pub(crate) fn expire(mut invitation: Invitation, now: DateTime<Utc>) -> Invitati
 
 /// The notice announcing `invitation`.
 pub(crate) fn notice_for(
+    roles: &RoleCatalog,
     scope: &ProjectScope,
     invitation: &Invitation,
     sender: &User,
@@ -566,6 +576,9 @@ pub(crate) fn notice_for(
         project_name: scope.project.name.clone(),
         account_name: scope.account.name.clone(),
         role: invitation.role,
+        role_name: roles
+            .display_name_in(invitation.role, invitation.language.as_deref())
+            .to_owned(),
         inviter: sender.email.clone(),
         sent_by: sender.id,
         expires_at: invitation.expires_at,
@@ -637,7 +650,7 @@ mod tests {
     fn rows(addresses: &[&str]) -> Vec<InviteRequest> {
         addresses
             .iter()
-            .map(|address| InviteRequest::new(*address, Role::User))
+            .map(|address| InviteRequest::new(*address, Role::USER))
             .collect()
     }
 

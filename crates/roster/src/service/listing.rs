@@ -38,7 +38,7 @@ impl Roster {
         page: PageRequest<InvitationId>,
     ) -> Result<Page<Invitation, InvitationId>, RosterError> {
         let scope = self.scope(project, Some(actor)).await?;
-        policy::require_manager(scope.actor_role)?;
+        policy::require_manager(self.roles(), scope.actor_role)?;
         let limit = page.clamped_limit();
         let query = InvitationQuery {
             project,
@@ -64,7 +64,7 @@ impl Roster {
         page: PageRequest<EventId>,
     ) -> Result<Page<AuditEvent, EventId>, RosterError> {
         let scope = self.scope(project, Some(actor)).await?;
-        policy::require_manager(scope.actor_role)?;
+        policy::require_manager(self.roles(), scope.actor_role)?;
         let limit = page.clamped_limit();
         let items = self
             .store()
@@ -88,7 +88,7 @@ impl Roster {
         page: PageRequest<NoticeId>,
     ) -> Result<Page<OutboxEntry, NoticeId>, RosterError> {
         let scope = self.scope(project, Some(actor)).await?;
-        policy::require_manager(scope.actor_role)?;
+        policy::require_manager(self.roles(), scope.actor_role)?;
         // What this process sent is recorded first, so the listing shows it.
         self.flush().await?;
         let limit = page.clamped_limit();

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use super::invite::{notice_for, notice_kind, sending_window_start};
 use super::{Plan, ProjectScope, Roster};
 use crate::audit::AuditAction;
+use crate::catalog::RoleCatalog;
 use crate::clock::later;
 use crate::error::{LimitKind, RosterError};
 use crate::id::{InvitationId, ProjectId, UserId};
@@ -71,8 +72,13 @@ impl Roster {
         else {
             return Err(super::wrong_snapshot());
         };
-        let (mut invitation, scope, invitee) =
-            for_manager(context, actor, now, policy::require_resendable)?;
+        let (mut invitation, scope, invitee) = for_manager(
+            self.roles(),
+            context,
+            actor,
+            now,
+            policy::require_resendable,
+        )?;
         let inviter = scope.actor_user()?;
         let mut change = Change::on_project(scope.project.id, scope.project.version);
         if let Some((limit, 0)) = self.inviter_budget(inviter, sent_by_actor, &mut change)? {
@@ -101,7 +107,7 @@ impl Roster {
                 role: invitation.role,
             },
         ));
-        let notice = notice_for(&scope, &invitation, inviter, kind);
+        let notice = notice_for(self.roles(), &scope, &invitation, inviter, kind);
         let outgoing = vec![self.enqueue(&mut change, notice, Some(token.clone()), now)];
         Ok(Plan {
             change,
@@ -133,7 +139,7 @@ impl Roster {
                     return Err(super::wrong_snapshot());
                 };
                 let (mut invitation, scope, _) =
-                    for_manager(context, actor, now, policy::require_pending)?;
+                    for_manager(roster.roles(), context, actor, now, policy::require_pending)?;
                 let inviter = scope.actor_user()?;
                 let mut change = Change::on_project(scope.project.id, scope.project.version);
                 invitation.state = InvitationState::Revoked;
@@ -150,7 +156,13 @@ impl Roster {
                         email: invitation.email.clone(),
                     },
                 ));
-                let notice = notice_for(&scope, &invitation, inviter, NoticeKind::Revocation);
+                let notice = notice_for(
+                    roster.roles(),
+                    &scope,
+                    &invitation,
+                    inviter,
+                    NoticeKind::Revocation,
+                );
                 let outgoing = vec![roster.enqueue(&mut change, notice, None, now)];
                 Ok(Plan {
                     change,
@@ -177,19 +189,24 @@ impl Roster {
         role: Role,
     ) -> Result<Membership, RosterError> {
         let roster = self.clone();
-        self.run(member(project, actor, user), move |snapshot| {
+        self.run(self.member(project, actor, user), move |snapshot| {
             let now = roster.now();
-            let (scope, mut membership, administrators) = target(snapshot, actor)?;
-            let actor_role = policy::require_manager(scope.actor_role)?;
-            policy::require_grantable(actor_role, role)?;
+            let roles = roster.roles();
+            let (scope, mut membership, managers) = target(roles, snapshot, actor)?;
+            let actor_role = policy::require_manager(roles, scope.actor_role)?;
+            policy::require_grantable(roles, actor_role, role)?;
             let mut membership = membership
                 .take()
                 .ok_or(RosterError::NotFound(Entity::Membership))?;
-            policy::require_not_outranked(actor_role, target_role(&scope, &membership))?;
+            policy::require_not_outranked(
+                roles,
+                actor_role,
+                target_role(roles, &scope, &membership),
+            )?;
             if membership.role == role {
                 return Ok(Plan::new(Change::default(), membership));
             }
-            policy::require_keeps_administrator(membership.role, Some(role), administrators)?;
+            policy::require_keeps_manager(roles, membership.role, Some(role), managers)?;
             let mut change = Change::on_project(scope.project.id, scope.project.version);
             change.audit.push(roster.event(
                 now,
@@ -222,12 +239,17 @@ impl Roster {
         user: UserId,
     ) -> Result<(), RosterError> {
         let roster = self.clone();
-        self.run(member(project, actor, user), move |snapshot| {
-            let (scope, membership, administrators) = target(snapshot, actor)?;
-            let actor_role = policy::require_manager(scope.actor_role)?;
+        self.run(self.member(project, actor, user), move |snapshot| {
+            let roles = roster.roles();
+            let (scope, membership, managers) = target(roles, snapshot, actor)?;
+            let actor_role = policy::require_manager(roles, scope.actor_role)?;
             let membership = membership.ok_or(RosterError::NotFound(Entity::Membership))?;
-            policy::require_not_outranked(actor_role, target_role(&scope, &membership))?;
-            policy::require_keeps_administrator(membership.role, None, administrators)?;
+            policy::require_not_outranked(
+                roles,
+                actor_role,
+                target_role(roles, &scope, &membership),
+            )?;
+            policy::require_keeps_manager(roles, membership.role, None, managers)?;
             let action = AuditAction::MemberRemoved {
                 user,
                 role: membership.role,
@@ -243,10 +265,11 @@ impl Roster {
     #[tracing::instrument(skip_all, fields(user = %user, project = %project))]
     pub async fn leave(&self, user: UserId, project: ProjectId) -> Result<(), RosterError> {
         let roster = self.clone();
-        self.run(member(project, user, user), move |snapshot| {
-            let (scope, membership, administrators) = target(snapshot, user)?;
+        self.run(self.member(project, user, user), move |snapshot| {
+            let roles = roster.roles();
+            let (scope, membership, managers) = target(roles, snapshot, user)?;
             let membership = membership.ok_or(RosterError::NotFound(Entity::Membership))?;
-            policy::require_keeps_administrator(membership.role, None, administrators)?;
+            policy::require_keeps_manager(roles, membership.role, None, managers)?;
             let action = AuditAction::MemberLeft {
                 user,
                 role: membership.role,
@@ -254,6 +277,16 @@ impl Roster {
             Ok(roster.plan_departure(&scope, user, membership, action))
         })
         .await
+    }
+
+    /// What a command on `member` of `project` by `actor` reads.
+    fn member(&self, project: ProjectId, actor: UserId, member: UserId) -> Read {
+        Read::Member {
+            project,
+            actor,
+            member,
+            managers: self.roles().managing_project_roles().to_vec(),
+        }
     }
 
     /// The change deleting `membership`, audited as `action` by `actor`.
@@ -276,18 +309,10 @@ impl Roster {
     }
 }
 
-/// What a command on `member` of `project` by `actor` reads.
-fn member(project: ProjectId, actor: UserId, member: UserId) -> Read {
-    Read::Member {
-        project,
-        actor,
-        member,
-    }
-}
-
-/// The project scope for `actor`, the target's membership and the project's count of
-/// Administrators, from a snapshot of [`Read::Member`].
+/// The project scope for `actor`, the target's membership and the project's count of members
+/// who manage members, from a snapshot of [`Read::Member`].
 fn target(
+    roles: &RoleCatalog,
     snapshot: Snapshot,
     actor: UserId,
 ) -> Result<(ProjectScope, Option<Membership>, u64), RosterError> {
@@ -296,9 +321,9 @@ fn target(
     };
     let context = context.ok_or(RosterError::NotFound(Entity::Project))?;
     Ok((
-        ProjectScope::new(context.project, Some(actor)),
+        ProjectScope::new(roles, context.project, Some(actor)),
         context.member,
-        context.administrators,
+        context.managers,
     ))
 }
 
@@ -306,15 +331,21 @@ fn target(
 /// allows acting on now, with its project scope (whose actor is known to exist) and the
 /// invitee, if a user.
 fn for_manager(
+    roles: &RoleCatalog,
     context: Option<InvitationContext>,
     actor: UserId,
     now: DateTime<Utc>,
     open: fn(&Invitation, DateTime<Utc>) -> Result<(), RosterError>,
 ) -> Result<(Invitation, ProjectScope, Option<User>), RosterError> {
     let context = context.ok_or(RosterError::NotFound(Entity::Invitation))?;
-    let scope = ProjectScope::new(context.project, Some(actor));
-    let actor_role = policy::require_manager(scope.actor_role)?;
-    policy::require_grantable(actor_role, context.invitation.role)?;
+    let scope = ProjectScope::new(roles, context.project, Some(actor));
+    let actor_role = policy::require_manager(roles, scope.actor_role)?;
+    // A role since removed from the catalog grants nothing: resending or revoking it is fine.
+    if !policy::still_grants(roles, Some(actor_role), context.invitation.role) {
+        return Err(RosterError::RoleNotAllowed {
+            role: context.invitation.role,
+        });
+    }
     open(&context.invitation, now)?;
     scope.actor_user()?;
     Ok((context.invitation, scope, context.invitee))
@@ -322,7 +353,7 @@ fn for_manager(
 
 /// The role the holder of `membership` has in effect: account administrators keep their rank even
 /// where they also hold a membership.
-fn target_role(scope: &super::ProjectScope, membership: &Membership) -> Role {
-    policy::effective_role(&scope.account, membership.user, Some(membership))
+fn target_role(roles: &RoleCatalog, scope: &super::ProjectScope, membership: &Membership) -> Role {
+    policy::effective_role(roles, &scope.account, membership.user, Some(membership))
         .unwrap_or(membership.role)
 }

@@ -25,6 +25,7 @@ use chrono::{DateTime, Utc};
 
 use crate::account::{Account, Project};
 use crate::audit::{AuditAction, AuditEvent};
+use crate::catalog::RoleCatalog;
 use crate::clock::{Clock, SystemClock};
 use crate::config::{ConfigError, RosterConfig};
 use crate::error::RosterError;
@@ -61,6 +62,7 @@ struct Inner {
     clock: Arc<dyn Clock>,
     random: Arc<dyn RandomSource>,
     config: RosterConfig,
+    roles: RoleCatalog,
     /// A hash of no one's password, verified against when an address is unknown so sign-in takes
     /// the same time either way; made on first use with this instance's cost.
     dummy_hash: std::sync::OnceLock<crate::user::PasswordHash>,
@@ -86,6 +88,7 @@ pub struct RosterBuilder {
     clock: Arc<dyn Clock>,
     random: Arc<dyn RandomSource>,
     config: RosterConfig,
+    roles: RoleCatalog,
 }
 
 impl fmt::Debug for RosterBuilder {
@@ -115,6 +118,14 @@ impl RosterBuilder {
         self
     }
 
+    /// Uses the service's own roles instead of the [default four](RoleCatalog::default).
+    /// Every rule (who may invite, the ceiling on what they grant, the last-manager protection)
+    /// works on `roles`; stored keys it lacks grant nothing.
+    pub fn roles(mut self, roles: RoleCatalog) -> Self {
+        self.roles = roles;
+        self
+    }
+
     /// The service, once its configuration passes [`RosterConfig::validate`].
     ///
     /// Errors: [`ConfigError`] naming the first setting refused.
@@ -127,6 +138,7 @@ impl RosterBuilder {
                 clock: self.clock,
                 random: self.random,
                 config: self.config,
+                roles: self.roles,
                 dummy_hash: std::sync::OnceLock::new(),
                 deliveries: Mutex::new(Vec::new()),
                 flush_scheduled: std::sync::atomic::AtomicBool::new(false),
@@ -170,9 +182,14 @@ pub(crate) struct ProjectScope {
 impl ProjectScope {
     /// The scope `context` describes, for `actor` (whose role counts even if their user record
     /// is missing: an account administrator's rank comes from the account).
-    pub(crate) fn new(context: ProjectContext, actor: Option<UserId>) -> Self {
+    pub(crate) fn new(roles: &RoleCatalog, context: ProjectContext, actor: Option<UserId>) -> Self {
         let actor_role = actor.and_then(|actor| {
-            policy::effective_role(&context.account, actor, context.actor_membership.as_ref())
+            policy::effective_role(
+                roles,
+                &context.account,
+                actor,
+                context.actor_membership.as_ref(),
+            )
         });
         ProjectScope {
             project: context.project,
@@ -208,12 +225,18 @@ impl Roster {
             clock: Arc::new(SystemClock),
             random: Arc::new(OsRandom),
             config: RosterConfig::default(),
+            roles: RoleCatalog::default(),
         }
     }
 
     /// The configuration in force.
     pub fn config(&self) -> &RosterConfig {
         &self.inner.config
+    }
+
+    /// The role catalog in force: display names, ranks and permissions of the stored keys.
+    pub fn roles(&self) -> &RoleCatalog {
+        &self.inner.roles
     }
 
     /// The store, for reads the service does not wrap.
@@ -257,12 +280,13 @@ impl Roster {
         project: crate::id::ProjectId,
         actor: Option<UserId>,
     ) -> Result<ProjectScope, RosterError> {
+        let roles = self.roles().clone();
         self.look(Read::Project { project, actor }, move |snapshot| {
             let Snapshot::Project(context) = snapshot else {
                 return Err(wrong_snapshot());
             };
             let context = context.ok_or(RosterError::NotFound(Entity::Project))?;
-            Ok(ProjectScope::new(context, actor))
+            Ok(ProjectScope::new(&roles, context, actor))
         })
         .await
     }

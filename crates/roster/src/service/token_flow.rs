@@ -191,13 +191,15 @@ impl Roster {
             ..
         } = context;
         policy::require_pending(&invitation, now)?;
-        let scope = ProjectScope::new(project, None);
+        let roles = self.roles();
+        let scope = ProjectScope::new(roles, project, None);
         let inviter_role = policy::effective_role(
+            roles,
             &scope.account,
             invitation.invited_by,
             inviter_membership.as_ref(),
         );
-        if !inviter_role.is_some_and(|role| role.may_grant(invitation.role)) {
+        if !policy::still_grants(roles, inviter_role, invitation.role) {
             return Err(RosterError::InviterNoLongerAuthorized);
         }
 
@@ -269,7 +271,7 @@ impl Roster {
                 let context = opened(snapshot)?;
                 let mut invitation = context.invitation;
                 policy::require_pending(&invitation, now)?;
-                let scope = ProjectScope::new(context.project, None);
+                let scope = ProjectScope::new(roster.roles(), context.project, None);
                 let mut change = Change::on_project(scope.project.id, scope.project.version);
                 invitation.state = InvitationState::Declined;
                 invitation.closed_at = Some(now);

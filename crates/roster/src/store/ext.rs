@@ -121,6 +121,7 @@ pub trait StoreExt: Store {
             project,
             actor: user,
             member: user,
+            managers: Vec::new(),
         };
         match self.read(read).await? {
             Snapshot::Member(context) => Ok(context.and_then(|context| context.member)),

@@ -80,7 +80,8 @@ pub fn gather(lookup: &mut impl Lookup, read: &Read) -> Result<Snapshot, StoreEr
             project,
             actor,
             member,
-        } => Snapshot::Member(member_context(lookup, *project, *actor, *member)?),
+            managers,
+        } => Snapshot::Member(member_context(lookup, *project, *actor, *member, managers)?),
         Read::Invitation {
             key,
             actor,
@@ -198,6 +199,7 @@ fn member_context(
     project: ProjectId,
     actor: UserId,
     member: UserId,
+    managers: &[Role],
 ) -> Result<Option<MemberContext>, StoreError> {
     let Some(project) = project_context(lookup, project, Some(actor))? else {
         return Ok(None);
@@ -207,11 +209,15 @@ fn member_context(
     } else {
         lookup.membership(project.project.id, member)?
     };
-    let administrators = lookup.count_members(project.project.id, Role::Administrator)?;
+    // One indexed count per role: a catalog has few managing roles.
+    let mut count = 0;
+    for role in managers {
+        count += lookup.count_members(project.project.id, *role)?;
+    }
     Ok(Some(MemberContext {
         project,
         member,
-        administrators,
+        managers: count,
     }))
 }
 

@@ -15,6 +15,7 @@ use crate::id::{AccountId, NoticeId, ProjectId, UserId};
 use crate::invitation::Invitation;
 use crate::membership::Membership;
 use crate::notice::OutboxEntry;
+use crate::role::Role;
 use crate::user::User;
 
 /// What a command reads before it decides. The store answers it with the [`Snapshot`] of the
@@ -38,7 +39,7 @@ pub enum Read {
         actor: Option<UserId>,
     },
     /// The project context (see [`ProjectContext`]) of `project` for `actor`, the membership of
-    /// `member` in it, and how many members hold `Administrator` there.
+    /// `member` in it, and how many members hold one of the `managers` roles there.
     Member {
         /// The project.
         project: ProjectId,
@@ -46,6 +47,8 @@ pub enum Read {
         actor: UserId,
         /// The member acted on.
         member: UserId,
+        /// The roles counted: those of the service's catalog that manage members.
+        managers: Vec<Role>,
     },
     /// The [`InvitationContext`] `key` finds, for `actor`; with `sent_since`, also how many
     /// invitation emails `actor` sent at or after it, in any project (as
@@ -106,8 +109,8 @@ pub struct MemberContext {
     pub project: ProjectContext,
     /// The membership of the member acted on, if any.
     pub member: Option<Membership>,
-    /// How many members of the project hold exactly `Administrator`.
-    pub administrators: u64,
+    /// How many members of the project hold one of the roles the read named.
+    pub managers: u64,
 }
 
 /// An outbox entry with what delivering or re-queueing it decides on.
