@@ -3,7 +3,9 @@
 
 use std::collections::HashSet;
 
-use roster::store::{Expectation, InvitationWrite, MembershipWrite, OutboxWrite, UserWrite};
+use roster::store::{
+    AccountWrite, Expectation, InvitationWrite, MembershipWrite, OutboxWrite, UserWrite,
+};
 use roster::{Change, Entity, Invitation, Membership, ProjectId, StoreError, UserId};
 
 use crate::state::State;
@@ -29,10 +31,8 @@ pub(crate) fn apply(state: &mut State, mut change: Change) -> Result<(), StoreEr
 
 /// Step 2: every write, in the documented order, logging the inverse of each one that succeeds.
 fn write_all(state: &mut State, log: &mut UndoLog, change: Change) -> Result<(), StoreError> {
-    for account in change.accounts {
-        let id = account.id;
-        state.accounts.insert(account)?;
-        log.push(Undo::RemoveAccount(id));
+    for write in change.accounts {
+        log.push(write_account(state, write)?);
     }
     for project in change.projects {
         let id = project.id;
@@ -57,6 +57,17 @@ fn write_all(state: &mut State, log: &mut UndoLog, change: Change) -> Result<(),
         log.push(write_outbox(state, write)?);
     }
     Ok(())
+}
+
+fn write_account(state: &mut State, write: AccountWrite) -> Result<Undo, StoreError> {
+    Ok(match write {
+        AccountWrite::Insert(account) => {
+            let id = account.id;
+            state.accounts.insert(account)?;
+            Undo::RemoveAccount(id)
+        }
+        AccountWrite::Update(account) => Undo::RestoreAccount(state.accounts.replace(account)?),
+    })
 }
 
 /// Step 1: every expected record exists at the expected version. Reads only.

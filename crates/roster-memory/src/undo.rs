@@ -4,7 +4,9 @@
 //! index is restored with its row. Only the records a change touched are copied, which keeps a
 //! failed change as cheap as a successful one however large the store is.
 
-use roster::{AccountId, EventId, Invitation, InvitationId, Membership, NoticeId, OutboxEntry};
+use roster::{
+    Account, AccountId, EventId, Invitation, InvitationId, Membership, NoticeId, OutboxEntry,
+};
 use roster::{ProjectId, UserId};
 
 use crate::state::{State, UserRow};
@@ -14,6 +16,8 @@ use crate::state::{State, UserRow};
 pub(crate) enum Undo {
     /// Undoes an account insert.
     RemoveAccount(AccountId),
+    /// Undoes an account update: the account as it was.
+    RestoreAccount(Account),
     /// Undoes a project insert.
     RemoveProject(ProjectId),
     /// Undoes a user insert.
@@ -40,6 +44,11 @@ impl Undo {
     fn revert(self, state: &mut State) {
         match self {
             Undo::RemoveAccount(id) => state.accounts.remove(id),
+            Undo::RestoreAccount(account) => {
+                state.accounts.remove(account.id);
+                // The id was just freed, so the insert cannot fail.
+                let _ = state.accounts.insert(account);
+            }
             Undo::RemoveProject(id) => state.projects.remove(id),
             Undo::RemoveUser(id) => {
                 state.users.take(id);

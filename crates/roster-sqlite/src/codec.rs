@@ -176,8 +176,24 @@ pub(crate) fn account_row(row: &Row<'_>) -> rusqlite::Result<(Account, Option<Us
         name: row.get(1)?,
         administrators: Vec::new(),
         created_at: instant(row, 2)?,
+        allowed_domains: domains(&row.get::<_, String>(4)?),
     };
     Ok((account, opt_id(row, 3)?))
+}
+
+/// The allowed domains of an account as stored: canonical domains, separated by spaces (no
+/// domain holds one).
+pub(crate) fn domains(stored: &str) -> Vec<String> {
+    stored
+        .split(' ')
+        .filter(|d| !d.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The stored form of [`domains`].
+pub(crate) fn domains_column(domains: &[String]) -> String {
+    domains.join(" ")
 }
 
 /// Folds account rows (ordered by account, then administrator position) into accounts.

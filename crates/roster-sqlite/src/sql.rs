@@ -16,7 +16,7 @@ macro_rules! project_columns {
 
 macro_rules! account_columns {
     () => {
-        "a.id, a.name, a.created_at, aa.user_id"
+        "a.id, a.name, a.created_at, aa.user_id, a.allowed_domains"
     };
 }
 
@@ -256,7 +256,15 @@ pub(crate) const USER_EXISTS: &str = "SELECT 1 FROM users WHERE id = ?1";
 
 /// A new account.
 pub(crate) const INSERT_ACCOUNT: &str =
-    "INSERT INTO accounts (id, name, created_at) VALUES (?1, ?2, ?3)";
+    "INSERT INTO accounts (id, name, created_at, allowed_domains) VALUES (?1, ?2, ?3, ?4)";
+
+/// An account's name and allowed domains (`?1` id).
+pub(crate) const UPDATE_ACCOUNT: &str =
+    "UPDATE accounts SET name = ?2, allowed_domains = ?3 WHERE id = ?1";
+
+/// Every administrator of an account, before they are written again (`?1` account).
+pub(crate) const DELETE_ACCOUNT_ADMINISTRATORS: &str =
+    "DELETE FROM account_administrators WHERE account_id = ?1";
 
 /// One administrator of a new account, at its position in the list.
 pub(crate) const INSERT_ACCOUNT_ADMINISTRATOR: &str =
@@ -351,6 +359,11 @@ mod tests {
         ("USER_EXISTS", USER_EXISTS),
         ("INSERT_ACCOUNT", INSERT_ACCOUNT),
         ("INSERT_ACCOUNT_ADMINISTRATOR", INSERT_ACCOUNT_ADMINISTRATOR),
+        ("UPDATE_ACCOUNT", UPDATE_ACCOUNT),
+        (
+            "DELETE_ACCOUNT_ADMINISTRATORS",
+            DELETE_ACCOUNT_ADMINISTRATORS,
+        ),
         ("INSERT_PROJECT", INSERT_PROJECT),
         ("INSERT_USER", INSERT_USER),
         ("UPDATE_USER", UPDATE_USER),

@@ -10,7 +10,9 @@
 
 use std::collections::HashMap;
 
-use roster::store::{Expectation, InvitationWrite, MembershipWrite, OutboxWrite, UserWrite};
+use roster::store::{
+    AccountWrite, Expectation, InvitationWrite, MembershipWrite, OutboxWrite, UserWrite,
+};
 use roster::{
     Account, AuditEvent, Change, Entity, Invitation, Membership, OutboxEntry, PasswordHash,
     Project, ProjectId, StoreError, User, UserId, Version,
@@ -29,8 +31,11 @@ type Result<T> = std::result::Result<T, DbError>;
 /// after an error undoes the steps done so far.
 pub(crate) fn write_change(conn: &Connection, change: &Change) -> Result<()> {
     check_and_bump(conn, &change.expect)?;
-    for account in &change.accounts {
-        insert_account(conn, account)?;
+    for write in &change.accounts {
+        match write {
+            AccountWrite::Insert(account) => insert_account(conn, account)?,
+            AccountWrite::Update(account) => update_account(conn, account)?,
+        }
     }
     for project in &change.projects {
         insert_project(conn, project)?;
@@ -124,8 +129,31 @@ fn exists(conn: &Connection, named: Named) -> Result<bool> {
 
 fn insert_account(conn: &Connection, account: &Account) -> Result<()> {
     conn.prepare_cached(sql::INSERT_ACCOUNT)?
-        .execute((account.id.key(), &account.name, nanos(account.created_at)?))
+        .execute((
+            account.id.key(),
+            &account.name,
+            nanos(account.created_at)?,
+            codec::domains_column(&account.allowed_domains),
+        ))
         .map_err(|error| unique_is_taken(error, Entity::Account))?;
+    insert_administrators(conn, account)
+}
+
+/// Replaces an account's name, allowed domains and administrators (rare: no statement is
+/// saved by diffing the list).
+fn update_account(conn: &Connection, account: &Account) -> Result<()> {
+    let changed = conn.prepare_cached(sql::UPDATE_ACCOUNT)?.execute((
+        account.id.key(),
+        &account.name,
+        codec::domains_column(&account.allowed_domains),
+    ))?;
+    found(changed, Entity::Account)?;
+    conn.prepare_cached(sql::DELETE_ACCOUNT_ADMINISTRATORS)?
+        .execute([account.id.key()])?;
+    insert_administrators(conn, account)
+}
+
+fn insert_administrators(conn: &Connection, account: &Account) -> Result<()> {
     let mut administrator = conn.prepare_cached(sql::INSERT_ACCOUNT_ADMINISTRATOR)?;
     for (position, user) in (0_i64..).zip(&account.administrators) {
         administrator.execute((account.id.key(), position, user.key()))?;

@@ -1,7 +1,7 @@
 //! Opening files: a new or empty file gets the schema, an existing one keeps its data, and a file
 //! from a newer schema is refused untouched. Version 2 recomputes canonical addresses and refuses,
 //! changing nothing, when stored rows would collapse into one identity; version 4 gives old
-//! notices a sender.
+//! notices a sender; version 5 stores any role key of the catalog.
 
 use roster::{Store, StoreExt};
 use std::path::Path;
@@ -574,4 +574,105 @@ async fn version_4_gives_old_notices_their_invitations_sender() {
         1,
         "the invitation email counts, the revocation does not"
     );
+}
+
+/// Version 5 lets memberships and invitations hold any key of the service's role catalog: the
+/// rebuilt tables keep every row and every uniqueness rule, old notices get the display names
+/// the built-in roles had, and accounts start with no domain restriction.
+#[tokio::test]
+async fn version_5_keeps_roles_and_stores_any_catalog_key() {
+    let file = VersionOne::new();
+    let admin = file.user(0x0b, "boss@example.com");
+    let invitation = file.invitation(10, PROJECT, "eve@example.com", "pending");
+    file.conn
+        .execute(
+            "INSERT INTO memberships (project_id, user_id, role, since) \
+             VALUES (?1, ?2, 'administrator', 0)",
+            (PROJECT.as_slice(), [0x0b_u8; 16].as_slice()),
+        )
+        .unwrap();
+    file.conn
+        .execute(
+            "INSERT INTO outbox (id, kind, to_email, invitation_id, project_id, project_name, \
+             account_name, role, inviter, expires_at, send, status, attempts, next_attempt_at, \
+             created_at) VALUES (?1, 'invitation', 'eve@example.com', ?2, ?3, 'P', 'A', \
+             'account_administrator', 'boss@example.com', 0, 1, 'queued', 0, 0, 0)",
+            (
+                [0x31_u8; 16].as_slice(),
+                [10_u8; 16].as_slice(),
+                PROJECT.as_slice(),
+            ),
+        )
+        .unwrap();
+
+    let store = SqliteStore::open(&file.path).expect("the migrations run");
+    assert_eq!(recorded_versions(&file.path), all_versions());
+    let project = ProjectId::from(uuid::Uuid::from_bytes(PROJECT));
+    let kept = store.membership(project, admin).await.unwrap().unwrap();
+    assert_eq!(kept.role, roster::Role::ADMINISTRATOR);
+    let pending = store.invitation(invitation).await.unwrap().unwrap();
+    assert_eq!(pending.role, roster::Role::USER);
+    let entries = store
+        .outbox(&roster::store::OutboxQuery {
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(entries[0].notice.role_name, "Account administrator");
+    let account = roster::AccountId::from(uuid::Uuid::from_bytes([0x0a; 16]));
+    let account = store.account(account).await.unwrap().unwrap();
+    assert!(account.allowed_domains.is_empty());
+
+    // A catalog's own key is stored and read back.
+    let engineer = roster::Role::from_static("engineer");
+    let mut promoted = kept.clone();
+    promoted.role = engineer;
+    store
+        .apply(roster::Change {
+            memberships: vec![roster::store::MembershipWrite::Update(promoted)],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .membership(project, admin)
+            .await
+            .unwrap()
+            .unwrap()
+            .role,
+        engineer
+    );
+    // The one-pending-invitation rule survived the rebuild.
+    let fx = Fixtures::default();
+    let token = fx.token();
+    let mut second = fx.invitation(start(), project, pending.email.clone(), admin, &token);
+    second.role = engineer;
+    let refused = store
+        .apply(roster::Change {
+            invitations: vec![roster::store::InvitationWrite::Insert(second)],
+            ..Default::default()
+        })
+        .await;
+    assert!(
+        matches!(
+            refused,
+            Err(roster::StoreError::AlreadyExists(
+                roster::Entity::Invitation
+            ))
+        ),
+        "{refused:?}"
+    );
+    let indexes: i64 = Connection::open(&file.path)
+        .unwrap()
+        .query_row(
+            "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name IN \
+             ('memberships_by_user', 'memberships_by_role', 'invitations_one_pending_per_address', \
+              'invitations_by_project', 'invitations_pending')",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert_eq!(indexes, 5, "every index of the rebuilt tables is back");
 }

@@ -21,6 +21,7 @@
 //! ```
 
 use roster::StoreExt;
+use roster::store::AccountWrite;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
@@ -161,6 +162,7 @@ impl Fixtures {
             name: format!("Account {}", self.tick()),
             administrators: vec![administrator],
             created_at: now,
+            allowed_domains: Vec::new(),
         }
     }
 
@@ -353,7 +355,7 @@ impl World {
             password: Some(fx.password()),
         };
         Change {
-            accounts: vec![self.account.clone()],
+            accounts: vec![AccountWrite::Insert(self.account.clone())],
             projects: vec![self.project.clone()],
             users: vec![
                 registered(&self.owner),

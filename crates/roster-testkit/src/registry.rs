@@ -28,10 +28,12 @@ const SUITES: &[Suite] = &[
             ("accept", include_str!("scenarios/accept.rs")),
             ("audit", include_str!("scenarios/audit.rs")),
             ("delivery", include_str!("scenarios/delivery.rs")),
+            ("domains", include_str!("scenarios/domains.rs")),
             ("invite", include_str!("scenarios/invite.rs")),
             ("limits", include_str!("scenarios/limits.rs")),
             ("manage", include_str!("scenarios/manage.rs")),
             ("races", include_str!("scenarios/races.rs")),
+            ("roles", include_str!("scenarios/roles.rs")),
         ],
     },
 ];

@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::email::Email;
 use crate::id::{AccountId, ProjectId, UserId};
 use crate::version::Version;
 
@@ -19,12 +20,27 @@ pub struct Account {
     pub administrators: Vec<UserId>,
     /// When the account was created.
     pub created_at: DateTime<Utc>,
+    /// The email domains its invitations are restricted to, in canonical form (see
+    /// [`Email::domain`]), sorted and without duplicates; empty for no restriction. Set with
+    /// [`Roster::set_allowed_domains`](crate::Roster::set_allowed_domains).
+    #[serde(default)]
+    pub allowed_domains: Vec<String>,
 }
 
 impl Account {
     /// Whether `user` administers this account.
     pub fn is_administrator(&self, user: UserId) -> bool {
         self.administrators.contains(&user)
+    }
+
+    /// Whether the account's invitations may go to `email`: no restriction, or its domain (in
+    /// canonical form: every spelling of a domain is one) is one of the allowed.
+    pub fn allows(&self, email: &Email) -> bool {
+        self.allowed_domains.is_empty()
+            || self
+                .allowed_domains
+                .binary_search_by(|domain| domain.as_str().cmp(email.domain()))
+                .is_ok()
     }
 }
 

@@ -34,6 +34,13 @@ pub enum AuditAction {
         /// Its name.
         name: String,
     },
+    /// The account's invitations were restricted to these domains (none: no restriction).
+    AllowedDomainsChanged {
+        /// The domains allowed before, in canonical form.
+        from: Vec<String>,
+        /// The domains allowed now, in canonical form.
+        to: Vec<String>,
+    },
     /// A project was created.
     ProjectCreated {
         /// Its name.

@@ -55,6 +55,11 @@ pub enum LimitKind {
         /// The configured limit.
         limit: usize,
     },
+    /// [`MAX_ALLOWED_DOMAINS`](crate::MAX_ALLOWED_DOMAINS) domains per account.
+    AllowedDomains {
+        /// The limit.
+        limit: usize,
+    },
 }
 
 impl fmt::Display for LimitKind {
@@ -67,6 +72,9 @@ impl fmt::Display for LimitKind {
                 write!(f, "at most {limit} pending invitations per project")
             }
             LimitKind::RowsPerInvite { limit } => write!(f, "at most {limit} rows per invite"),
+            LimitKind::AllowedDomains { limit } => {
+                write!(f, "at most {limit} allowed domains per account")
+            }
         }
     }
 }
@@ -84,6 +92,22 @@ pub enum RosterError {
     /// An address failed the syntax policy.
     #[error("invalid email address")]
     InvalidEmail(#[from] EmailError),
+    /// A domain given for [`Roster::set_allowed_domains`](crate::Roster::set_allowed_domains)
+    /// is not one an address could have.
+    #[error("invalid email domain {domain:?}")]
+    InvalidDomain {
+        /// The domain as given.
+        domain: String,
+        /// What is wrong with it.
+        #[source]
+        source: EmailError,
+    },
+    /// The account restricts its invitations to other domains.
+    #[error("the account does not invite addresses at {domain}")]
+    DomainNotAllowed {
+        /// The address's domain, in canonical form.
+        domain: String,
+    },
     /// A name (account, project) is empty or too long.
     #[error("invalid {field}: {reason}")]
     InvalidName {

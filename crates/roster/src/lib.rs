@@ -107,8 +107,9 @@ pub use role::{Role, RoleKeyError};
 #[cfg(feature = "worker")]
 pub use service::DeliveryWorker;
 pub use service::{
-    Acceptance, Accepted, DeliveryReport, InvitationPreview, InviteOutcome, InviteReport,
-    InviteRequest, InviteRow, OutboxStatus, Resent, Roster, RosterBuilder, SignIn,
+    Acceptance, Accepted, Access, DeliveryReport, InvitationPreview, InviteOutcome, InviteReport,
+    InviteRequest, InviteRow, MAX_ALLOWED_DOMAINS, OutboxStatus, Resent, Roster, RosterBuilder,
+    SignIn,
 };
 pub use store::{Change, Entity, Store, StoreError, StoreExt};
 pub use token::{InvitationToken, MalformedToken, TokenHash};

@@ -162,6 +162,7 @@ mod tests {
             name: "Acme".into(),
             administrators: vec![user],
             created_at: Utc::now(),
+            allowed_domains: Vec::new(),
         }
     }
 

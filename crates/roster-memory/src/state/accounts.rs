@@ -33,6 +33,17 @@ impl Accounts {
         Ok(())
     }
 
+    /// Replaces a stored account (administrators and index entries included); the account as it
+    /// was.
+    pub(crate) fn replace(&mut self, account: Account) -> Result<Account, StoreError> {
+        let Some(old) = self.rows.get(&account.id).cloned() else {
+            return Err(StoreError::NotFound(Entity::Account));
+        };
+        self.remove(account.id);
+        self.insert(account)?;
+        Ok(old)
+    }
+
     /// Removes an account and its index entries (used to undo an insert).
     pub(crate) fn remove(&mut self, id: AccountId) {
         if let Some(account) = self.rows.remove(&id) {

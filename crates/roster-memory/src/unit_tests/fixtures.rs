@@ -44,6 +44,7 @@ impl World {
             name: "Acme".into(),
             administrators: vec![admin.id],
             created_at: now(),
+            allowed_domains: Vec::new(),
         };
         let project = Project {
             id: ProjectId::generate(now(), &random),
@@ -54,7 +55,7 @@ impl World {
         };
         let (account_id, project_id, admin_id) = (account.id, project.id, admin.id);
         let change = Change {
-            accounts: vec![account],
+            accounts: vec![roster::store::AccountWrite::Insert(account)],
             projects: vec![project],
             users: vec![UserWrite::Insert {
                 user: admin,

@@ -12,8 +12,8 @@ use roster::store::{InvitationQuery, Member, OutboxQuery};
 use roster::{
     Acceptance, AuditEvent, Clock, DeliveryStatus, Email, Invitation, InvitationState,
     InvitationToken, InviteOutcome, InviteRequest, Limits, ManualClock, Notifier, NotifyError,
-    OutboxEntry, OutgoingNotice, PasswordPolicy, Project, ProjectId, Role, Roster, RosterConfig,
-    SeededRandom, Store, User, UserId,
+    OutboxEntry, OutgoingNotice, PasswordPolicy, Project, ProjectId, Role, RoleCatalog, Roster,
+    RosterConfig, SeededRandom, Store, User, UserId,
 };
 use roster_memory::RecordingNotifier;
 
@@ -73,6 +73,29 @@ impl World {
         Self::with_limits(store, Limits::default())
     }
 
+    /// A world with the default limits and the service's own `roles`.
+    pub(crate) fn with_roles(store: Arc<dyn Store>, roles: RoleCatalog) -> Self {
+        let mut world = Self::new(store);
+        world.roster = world.process_with_roles(Arc::new(world.notifier.clone()), roles);
+        world
+    }
+
+    /// Another process on the same store, clock and configuration, with `roles` (a catalog
+    /// changed between two deployments, say).
+    pub(crate) fn process_with_roles(
+        &self,
+        notifier: Arc<dyn Notifier>,
+        roles: RoleCatalog,
+    ) -> Roster {
+        Roster::builder(self.store.clone(), notifier)
+            .clock(self.clock.clone())
+            .random(Arc::new(SeededRandom::new(11)))
+            .config(self.roster.config().clone())
+            .roles(roles)
+            .build()
+            .expect("a valid configuration")
+    }
+
     /// A world with the given limits.
     pub(crate) fn with_limits(store: Arc<dyn Store>, limits: Limits) -> Self {
         let clock = Arc::new(ManualClock::new(
@@ -99,6 +122,7 @@ impl World {
             .clock(self.clock.clone())
             .random(Arc::new(SeededRandom::new(7)))
             .config(self.roster.config().clone())
+            .roles(self.roster.roles().clone())
             .build()
             .expect("a valid configuration")
     }

@@ -13,18 +13,22 @@ mod accept;
 mod audit;
 mod dawdle;
 mod delivery;
+mod domains;
 mod invite;
 mod limits;
 mod manage;
 mod races;
+mod roles;
 
 pub use accept::*;
 pub use audit::*;
 pub use delivery::*;
+pub use domains::*;
 pub use invite::*;
 pub use limits::*;
 pub use manage::*;
 pub use races::*;
+pub use roles::*;
 
 /// Expands one named test per scenario case (see [`crate::store_conformance`]).
 #[doc(hidden)]
@@ -82,6 +86,13 @@ macro_rules! __scenario_cases {
             a_superseded_notice_is_not_sent,
             a_notice_interrupted_mid_send_is_sent_after_its_lease,
             a_long_outage_delays_mail_but_never_loses_it,
+            // roles
+            a_host_catalog_bounds_grants_by_rank,
+            access_answers_the_role_in_effect_and_its_permissions,
+            tied_managers_and_the_last_manager,
+            a_removed_role_grants_nothing_and_never_fails,
+            // domains
+            an_account_restricts_invitations_to_its_domains,
             // races
             one_token_accepted_by_many_new_users_at_once,
             one_token_accepted_by_a_registered_user_many_times_at_once,

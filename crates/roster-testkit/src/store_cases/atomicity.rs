@@ -2,6 +2,7 @@
 //! in reads, in indexes (token, address, project), in counts or in versions.
 
 use roster::StoreExt;
+use roster::store::AccountWrite;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
@@ -37,7 +38,7 @@ pub async fn failed_change_on_duplicate_membership_leaves_no_trace(store: Arc<dy
             project_at(project, world.project.version),
             user_at(world.outsider.id, Version::INITIAL),
         ],
-        accounts: vec![new_account.clone()],
+        accounts: vec![AccountWrite::Insert(new_account.clone())],
         projects: vec![new_project.clone()],
         users: vec![
             UserWrite::Insert {
@@ -368,7 +369,7 @@ pub async fn failed_change_on_last_outbox_write_leaves_no_trace(store: Arc<dyn S
             project_at(project, world.project.version),
             user_at(owner, Version::INITIAL),
         ],
-        accounts: vec![new_account.clone()],
+        accounts: vec![AccountWrite::Insert(new_account.clone())],
         projects: vec![new_project.clone()],
         users: vec![
             UserWrite::Insert {

@@ -90,6 +90,7 @@ macro_rules! __store_cases {
             members_paginate_in_user_id_order_with_their_users,
             count_members_counts_each_role,
             accounts_of_user_lists_administered_and_member_accounts,
+            account_update_replaces_its_fields,
             audit_events_list_per_project_in_order_with_cursor,
             // invitations
             invitation_reads_back_by_id_and_current_token,

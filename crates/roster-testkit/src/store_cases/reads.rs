@@ -1,6 +1,7 @@
 //! Every read returns what was written, and nothing for what was not.
 
 use roster::StoreExt;
+use roster::store::AccountWrite;
 use std::slice::from_ref;
 use std::sync::Arc;
 
@@ -181,7 +182,10 @@ pub async fn accounts_and_projects_read_back_in_id_order(store: Arc<dyn Store>) 
     written.reverse();
     written.insert(1, foreign.clone());
     let change = Change {
-        accounts: vec![other.clone(), account.clone()],
+        accounts: vec![
+            AccountWrite::Insert(other.clone()),
+            AccountWrite::Insert(account.clone()),
+        ],
         projects: written,
         users: [&first, &second].map(insert).to_vec(),
         ..Change::default()
@@ -438,7 +442,7 @@ pub async fn members_paginate_in_user_id_order_with_their_users(store: Arc<dyn S
     let elsewhere = membership(now, other.id, people[0].id, Role::USER);
     memberships.push(MembershipWrite::Insert(elsewhere));
     let change = Change {
-        accounts: vec![account],
+        accounts: vec![AccountWrite::Insert(account)],
         projects: vec![project.clone(), other],
         users: people.iter().chain([&owner]).map(insert).collect(),
         memberships,
@@ -532,7 +536,7 @@ pub async fn accounts_of_user_lists_administered_and_member_accounts(store: Arc<
     ];
     accounts.reverse();
     let change = Change {
-        accounts,
+        accounts: accounts.into_iter().map(AccountWrite::Insert).collect(),
         projects: vec![m1.clone(), m2.clone(), b1.clone(), u1.clone()],
         users: vec![insert(&user), insert(&other)],
         memberships: [(&m1, &user), (&m2, &user), (&b1, &user), (&u1, &other)]
@@ -625,4 +629,47 @@ fn users(writes: Vec<UserWrite>) -> Change {
         users: writes,
         ..Change::default()
     }
+}
+
+/// An account update replaces the name, the administrators (and so whose accounts it is) and
+/// the allowed domains; updating an unknown account is `NotFound(Account)` and writes nothing.
+pub async fn account_update_replaces_its_fields(store: Arc<dyn Store>) {
+    let fx = Fixtures::default();
+    let world = seed(&*store, &fx).await;
+    let mut updated = world.account.clone();
+    updated.name = "Renamed".into();
+    updated.administrators = vec![world.member.id, world.owner.id];
+    updated.allowed_domains = vec!["bücher.de".into(), "example.com".into()];
+    let change = Change {
+        accounts: vec![AccountWrite::Update(updated.clone())],
+        ..Change::default()
+    };
+    apply_ok(&*store, change, "updating the account").await;
+    assert_eq!(
+        store.account(updated.id).await.unwrap(),
+        Some(updated.clone())
+    );
+    let theirs = store.accounts_of_user(world.member.id).await.unwrap();
+    assert_eq!(
+        theirs,
+        [updated.clone()],
+        "the new administrator's accounts"
+    );
+
+    let missing = fx.account(start(), world.owner.id);
+    let refused = store
+        .apply(Change {
+            accounts: vec![AccountWrite::Update(missing.clone())],
+            ..Change::default()
+        })
+        .await;
+    assert!(
+        matches!(
+            refused,
+            Err(roster::StoreError::NotFound(roster::Entity::Account))
+        ),
+        "{refused:?}"
+    );
+    assert_eq!(store.account(missing.id).await.unwrap(), None);
+    assert_eq!(store.account(updated.id).await.unwrap(), Some(updated));
 }

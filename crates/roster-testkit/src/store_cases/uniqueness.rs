@@ -2,6 +2,7 @@
 //! missing records answer `NotFound`, each naming the right entity.
 
 use roster::StoreExt;
+use roster::store::AccountWrite;
 use std::slice::from_ref;
 use std::sync::Arc;
 
@@ -24,7 +25,7 @@ pub async fn duplicate_account_and_project_ids_are_rejected(store: Arc<dyn Store
         ..world.account.clone()
     };
     let change = Change {
-        accounts: vec![impostor],
+        accounts: vec![AccountWrite::Insert(impostor)],
         ..Change::default()
     };
     assert_refused!(
@@ -40,7 +41,10 @@ pub async fn duplicate_account_and_project_ids_are_rejected(store: Arc<dyn Store
 
     let twice = fx.account(world.now, world.owner.id);
     let change = Change {
-        accounts: vec![twice.clone(), twice.clone()],
+        accounts: vec![
+            AccountWrite::Insert(twice.clone()),
+            AccountWrite::Insert(twice.clone()),
+        ],
         ..Change::default()
     };
     assert_refused!(
@@ -624,7 +628,7 @@ pub async fn the_first_failing_write_decides_the_error(store: Arc<dyn Store>) {
     let fx = Fixtures::default();
     let world = seed(&*store, &fx).await;
     let mut change = Change {
-        accounts: vec![world.account.clone()],
+        accounts: vec![AccountWrite::Insert(world.account.clone())],
         projects: vec![world.project.clone()],
         users: vec![insert(&world.owner)],
         memberships: vec![MembershipWrite::Insert(world.owner_membership.clone())],

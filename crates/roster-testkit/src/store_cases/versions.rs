@@ -2,6 +2,7 @@
 //! expectations refuse a whole change.
 
 use roster::StoreExt;
+use roster::store::AccountWrite;
 use std::sync::Arc;
 
 use chrono::Duration;
@@ -28,7 +29,7 @@ pub async fn inserted_projects_and_users_start_at_the_initial_version(store: Arc
         ..fx.project(now, account.id)
     };
     let change = Change {
-        accounts: vec![account.clone()],
+        accounts: vec![AccountWrite::Insert(account.clone())],
         projects: vec![project.clone()],
         users: vec![UserWrite::Insert {
             user: user.clone(),

@@ -148,6 +148,31 @@ impl Email {
         })
     }
 
+    /// The canonical form of a domain alone (what [`Email::domain`] answers for an address at
+    /// it), under the same rules as the domain of an address: `Bücher.DE` and
+    /// `xn--bcher-kva.de` are both `bücher.de`.
+    ///
+    /// ```
+    /// use roster::Email;
+    ///
+    /// assert_eq!(Email::canonical_domain(" Example.COM ")?, "example.com");
+    /// assert_eq!(Email::canonical_domain("xn--bcher-kva.de")?, "bücher.de");
+    /// assert!(Email::canonical_domain("localhost").is_err());
+    /// # Ok::<(), roster::EmailError>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// The [`EmailError`] the domain of an address would get.
+    pub fn canonical_domain(input: &str) -> Result<String, EmailError> {
+        let typed = input.trim();
+        if typed.is_empty() {
+            return Err(EmailError::Empty);
+        }
+        check_characters(typed)?;
+        Ok(domain::parse(typed)?.unicode)
+    }
+
     /// The address as typed (trimmed), for display.
     #[must_use]
     pub fn as_str(&self) -> &str {

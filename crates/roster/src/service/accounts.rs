@@ -4,14 +4,17 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{Plan, ProjectScope, Roster};
+
+/// The most domains an account may restrict its invitations to.
+pub const MAX_ALLOWED_DOMAINS: usize = 100;
 use crate::account::{Account, Project};
 use crate::audit::{AuditAction, AuditEvent};
 use crate::email::Email;
-use crate::error::{Denial, RosterError};
+use crate::error::{Denial, LimitKind, RosterError};
 use crate::id::{AccountId, EventId, ProjectId, UserId};
 use crate::membership::Membership;
 use crate::password;
-use crate::store::{Change, Entity, Expectation, Read, Snapshot, UserWrite};
+use crate::store::{AccountWrite, Change, Entity, Expectation, Read, Snapshot, UserWrite};
 use crate::user::{PasswordHash, User};
 use crate::version::Version;
 
@@ -208,9 +211,10 @@ impl Roster {
                     name: name.clone(),
                     administrators: vec![actor],
                     created_at: now,
+                    allowed_domains: Vec::new(),
                 };
                 let change = Change {
-                    accounts: vec![account.clone()],
+                    accounts: vec![AccountWrite::Insert(account.clone())],
                     audit: vec![AuditEvent {
                         id: EventId::generate(now, roster.random()),
                         at: now,
@@ -226,6 +230,72 @@ impl Roster {
             .await?;
         tracing::info!(account = %account.id, "account created");
         Ok(account)
+    }
+
+    /// Restricts the account's invitations to addresses at `domains` (compared in canonical
+    /// form, so `Bücher.DE` and `xn--bcher-kva.de` are one domain); an empty list lifts the
+    /// restriction. Only account administrators may. Audited as
+    /// [`AuditAction::AllowedDomainsChanged`]; invitations already sent stay as they are, but
+    /// are not resent to other domains.
+    ///
+    /// Errors: [`RosterError::InvalidDomain`] naming the first domain refused,
+    /// [`RosterError::LimitReached`] past [`MAX_ALLOWED_DOMAINS`],
+    /// [`RosterError::Forbidden`], [`RosterError::NotFound`].
+    #[tracing::instrument(skip_all, fields(actor = %actor, account = %account))]
+    pub async fn set_allowed_domains(
+        &self,
+        actor: UserId,
+        account: AccountId,
+        domains: &[&str],
+    ) -> Result<Account, RosterError> {
+        let mut canonical = Vec::with_capacity(domains.len());
+        for domain in domains {
+            let parsed =
+                Email::canonical_domain(domain).map_err(|source| RosterError::InvalidDomain {
+                    domain: (*domain).to_owned(),
+                    source,
+                })?;
+            canonical.push(parsed);
+        }
+        canonical.sort();
+        canonical.dedup();
+        if canonical.len() > MAX_ALLOWED_DOMAINS {
+            return Err(RosterError::LimitReached(LimitKind::AllowedDomains {
+                limit: MAX_ALLOWED_DOMAINS,
+            }));
+        }
+        let roster = self.clone();
+        self.run(Read::Account(account), move |snapshot| {
+            let Snapshot::Account(account) = snapshot else {
+                return Err(super::wrong_snapshot());
+            };
+            let mut account = account.ok_or(RosterError::NotFound(Entity::Account))?;
+            if !account.is_administrator(actor) {
+                return Err(RosterError::Forbidden(Denial::NotAnAccountAdministrator));
+            }
+            if account.allowed_domains == canonical {
+                return Ok(Plan::new(Change::default(), account));
+            }
+            let now = roster.now();
+            let from = std::mem::replace(&mut account.allowed_domains, canonical.clone());
+            let change = Change {
+                accounts: vec![AccountWrite::Update(account.clone())],
+                audit: vec![AuditEvent {
+                    id: EventId::generate(now, roster.random()),
+                    at: now,
+                    actor: Some(actor),
+                    account: account.id,
+                    project: None,
+                    action: AuditAction::AllowedDomainsChanged {
+                        from,
+                        to: canonical.clone(),
+                    },
+                }],
+                ..Change::default()
+            };
+            Ok(Plan::new(change, account))
+        })
+        .await
     }
 
     /// Creates a project in an account. Only an account administrator may; they become its

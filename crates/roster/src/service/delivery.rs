@@ -740,6 +740,7 @@ pub(crate) mod tests {
                 name: "Acme".into(),
                 administrators: Vec::new(),
                 created_at: start(),
+                allowed_domains: Vec::new(),
             },
             actor: None,
             actor_membership: None,

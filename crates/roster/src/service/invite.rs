@@ -107,6 +107,12 @@ pub enum InviteOutcome {
         /// The key asked for.
         role: Role,
     },
+    /// The account restricts its invitations to other domains
+    /// ([`Account::allowed_domains`](crate::Account::allowed_domains)); nothing was sent.
+    DomainNotAllowed {
+        /// The address's domain, in canonical form.
+        domain: String,
+    },
     /// A configured limit was reached; this row was not sent.
     LimitReached(LimitKind),
 }
@@ -314,7 +320,11 @@ impl Roster {
                 Screened::Duplicate => InviteOutcome::Duplicate,
                 Screened::Asked(email) => {
                     let invitee = invitees.next().unwrap_or_default();
-                    if roles.get(request.role).is_none() {
+                    if !scope.account.allows(email) {
+                        InviteOutcome::DomainNotAllowed {
+                            domain: email.domain().to_owned(),
+                        }
+                    } else if roles.get(request.role).is_none() {
                         InviteOutcome::UnknownRole { role: request.role }
                     } else if policy::may_grant(roles, actor_role, request.role) {
                         let draft = InviteDraft {
@@ -610,6 +620,7 @@ mod tests {
             name: "Acme".into(),
             administrators: vec![admin.id],
             created_at: now,
+            allowed_domains: Vec::new(),
         };
         let project = Project {
             id: ProjectId::generate(now, &random),

@@ -38,7 +38,8 @@ impl Roster {
     ///
     /// Errors: [`RosterError::NotFound`], [`RosterError::Forbidden`],
     /// [`RosterError::RoleNotAllowed`], [`RosterError::InvitationClosed`],
-    /// [`RosterError::LimitReached`].
+    /// [`RosterError::LimitReached`], [`RosterError::DomainNotAllowed`] (the account now
+    /// restricts its invitations to other domains).
     #[tracing::instrument(skip_all, fields(actor = %actor, invitation = %invitation))]
     pub async fn resend(
         &self,
@@ -79,6 +80,11 @@ impl Roster {
             now,
             policy::require_resendable,
         )?;
+        if !scope.account.allows(&invitation.email) {
+            return Err(RosterError::DomainNotAllowed {
+                domain: invitation.email.domain().to_owned(),
+            });
+        }
         let inviter = scope.actor_user()?;
         let mut change = Change::on_project(scope.project.id, scope.project.version);
         if let Some((limit, 0)) = self.inviter_budget(inviter, sent_by_actor, &mut change)? {

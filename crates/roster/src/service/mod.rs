@@ -1,6 +1,7 @@
 //! The [`Roster`] service: each command hands the store one [`Step`]: what to read, and a pure
 //! decision (the rules in `policy`) that the store runs on it inside its own isolation.
 
+mod access;
 mod accounts;
 mod delivery;
 mod invite;
@@ -10,7 +11,8 @@ mod token_flow;
 #[cfg(feature = "worker")]
 mod worker;
 
-pub use accounts::SignIn;
+pub use access::Access;
+pub use accounts::{MAX_ALLOWED_DOMAINS, SignIn};
 pub use delivery::{DeliveryReport, OutboxStatus};
 pub use invite::{InviteOutcome, InviteReport, InviteRequest, InviteRow};
 pub use manage::Resent;
@@ -389,12 +391,16 @@ pub(crate) mod tests {
 
     fn plan_writing_something() -> Plan<u32> {
         let mut plan = Plan::new(Change::default(), 7);
-        plan.change.accounts.push(crate::account::Account {
+        let account = crate::account::Account {
             id: crate::id::AccountId::from_uuid(uuid::Uuid::nil()),
             name: "Acme".into(),
             administrators: Vec::new(),
             created_at: chrono::Utc::now(),
-        });
+            allowed_domains: Vec::new(),
+        };
+        plan.change
+            .accounts
+            .push(crate::store::AccountWrite::Insert(account));
         plan
     }
 

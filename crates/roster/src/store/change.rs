@@ -26,6 +26,16 @@ pub enum Expectation {
     },
 }
 
+/// A write to an account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AccountWrite {
+    /// A new account. Fails with `AlreadyExists(Account)` if the id is taken.
+    Insert(Account),
+    /// Replaces an account's name, administrators and allowed domains. Fails with
+    /// `NotFound(Account)` if absent.
+    Update(Account),
+}
+
 /// A write to a user.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UserWrite {
@@ -100,8 +110,8 @@ pub enum OutboxWrite {
 pub struct Change {
     /// Versions the change was decided against.
     pub expect: Vec<Expectation>,
-    /// New accounts.
-    pub accounts: Vec<Account>,
+    /// Account writes.
+    pub accounts: Vec<AccountWrite>,
     /// New projects.
     pub projects: Vec<Project>,
     /// User writes.

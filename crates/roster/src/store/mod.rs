@@ -31,7 +31,9 @@ pub mod lookup;
 mod query;
 mod step;
 
-pub use change::{Change, Expectation, InvitationWrite, MembershipWrite, OutboxWrite, UserWrite};
+pub use change::{
+    AccountWrite, Change, Expectation, InvitationWrite, MembershipWrite, OutboxWrite, UserWrite,
+};
 pub use context::{
     InvitationContext, InvitationKey, InviteContext, InviteQuery, Invitee, ProjectContext,
 };
