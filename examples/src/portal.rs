@@ -5,8 +5,9 @@
 use async_trait::async_trait;
 use roster::StoreExt;
 use roster::{
-    Acceptance, AuditAction, InvitationToken, InviteOutcome, InviteRequest, NoticeKind, Notifier,
-    NotifyError, OutgoingNotice, PageRequest, Role, Roster, RosterError, User,
+    Acceptance, AuditAction, InvitationToken, InviteOutcome, InviteReport, InviteRequest,
+    NoticeKind, Notifier, NotifyError, OutgoingNotice, PageRequest, Role, RoleCatalog,
+    RoleDefinition, Roster, RosterError, User,
 };
 
 /// Where the portal serves invitation links.
@@ -28,7 +29,10 @@ impl Notifier for ConsoleNotifier {
                     "    │ Subject: {} invited you to {}",
                     notice.inviter, notice.project_name
                 );
-                println!("    │ Create your password to join as {}:", notice.role);
+                println!(
+                    "    │ Create your password to join as {}:",
+                    notice.role_name
+                );
             }
             NoticeKind::AccessGranted => {
                 println!(
@@ -37,7 +41,7 @@ impl Notifier for ConsoleNotifier {
                 );
                 println!(
                     "    │ Accept to pick {} when you sign in ({}):",
-                    notice.account_name, notice.role
+                    notice.account_name, notice.role_name
                 );
             }
             NoticeKind::Revocation => {
@@ -63,6 +67,39 @@ impl Notifier for ConsoleNotifier {
 const ALICE: (&str, &str) = ("alice@acme.example", "alice-secret-1");
 const BOB: (&str, &str) = ("Bob@Example.org", "bob-secret-12");
 const CAROL: (&str, &str) = ("carol@acme.example", "carol-secret-1");
+const DAVE: (&str, &str) = ("dave@acme.example", "dave-secret-12");
+
+/// The customer portal's roles.
+pub const ADMINISTRATORS: Role = Role::from_static("administrators");
+/// Engineers: everything but billing; they may invite people up to their own rank.
+pub const ENGINEERS: Role = Role::from_static("engineers");
+/// Purge and prefetch through the API and the web console.
+pub const PURGE_API_WEB: Role = Role::from_static("purge_prefetch_api_web");
+/// Purge and prefetch through the API only.
+pub const PURGE_API: Role = Role::from_static("purge_prefetch_api");
+/// Users: reports, through the web console.
+pub const USERS: Role = Role::from_static("users");
+
+/// The customer portal's role catalog, as a service declares it at start-up. The two "Purge and
+/// Prefetch only" roles tie: neither has more rights than the other.
+pub fn catalog() -> RoleCatalog {
+    RoleCatalog::build([
+        RoleDefinition::new(ADMINISTRATORS, "Administrators", 100)
+            .managing_members()
+            .name_in("de", "Administratoren")
+            .permissions(["billing", "purge", "prefetch", "reports", "api", "web"]),
+        RoleDefinition::new(ENGINEERS, "Engineers", 60)
+            .managing_members()
+            .name_in("de", "Ingenieure")
+            .permissions(["purge", "prefetch", "reports", "api", "web"]),
+        RoleDefinition::new(PURGE_API_WEB, "Purge and Prefetch only (API+Web)", 30)
+            .permissions(["purge", "prefetch", "api", "web"]),
+        RoleDefinition::new(PURGE_API, "Purge and Prefetch only (API)", 30)
+            .permissions(["purge", "prefetch", "api"]),
+        RoleDefinition::new(USERS, "Users", 10).permissions(["reports", "web"]),
+    ])
+    .expect("the portal's catalog is valid")
+}
 
 fn step(text: &str) {
     println!("\n== {text}");
@@ -86,8 +123,76 @@ async fn sign_in_or_up(
     }
 }
 
-/// Runs the whole flow, printing each step and (through the roster's notifier) each email.
+/// Accepts `token` as the person it was sent to: signing in first if they have a password from
+/// an earlier run, choosing one otherwise.
+async fn accept_as(
+    roster: &Roster,
+    token: &InvitationToken,
+    (email, password): (&str, &str),
+) -> Result<User, RosterError> {
+    let acceptance = if roster.preview(token).await?.registered_user {
+        let user = roster.authenticate(email, password).await?.user;
+        Acceptance::ExistingUser { user: user.id }
+    } else {
+        Acceptance::NewUser {
+            password: password.to_owned(),
+        }
+    };
+    Ok(roster.accept(token, acceptance).await?.user)
+}
+
+/// Prints each row of an invite call; the tokens of the rows that were sent, in order.
+fn report(roster: &Roster, report: &InviteReport) -> Vec<InvitationToken> {
+    let mut tokens = Vec::new();
+    for row in &report.rows {
+        match &row.outcome {
+            InviteOutcome::Invited {
+                invitation,
+                token,
+                notice,
+            }
+            | InviteOutcome::Refreshed {
+                invitation,
+                token,
+                notice,
+            } => {
+                println!(
+                    "   {:<22} invited as {} ({notice:?} notice)",
+                    row.email,
+                    roster.roles().display_name(invitation.role)
+                );
+                tokens.push(token.clone());
+            }
+            InviteOutcome::InvalidEmail(error) => println!("   {:<22} refused: {error}", row.email),
+            InviteOutcome::RoleNotAllowed { role } => println!(
+                "   {:<22} refused: {} ranks above the inviter",
+                row.email,
+                roster.roles().display_name(*role)
+            ),
+            other => println!("   {:<22} {other:?}", row.email),
+        }
+    }
+    tokens
+}
+
+/// Runs the whole flow, printing each step and (through the roster's notifier) each email. The
+/// roster must be built with [`catalog`].
 pub async fn run(roster: &Roster) -> Result<(), RosterError> {
+    step("The portal's roles, highest rank first");
+    for role in roster.roles().roles() {
+        println!(
+            "   {:<36} rank {:>3}{}  {}",
+            role.display_name(),
+            role.rank(),
+            if role.manages_members() {
+                ", manages members"
+            } else {
+                "                 "
+            },
+            role.permission_names().join(" ")
+        );
+    }
+
     step("Alice, an account administrator, opens the account \"Acme Cloud\"");
     let alice = sign_in_or_up(roster, ALICE).await?;
     let accounts = roster.accounts_of(alice.id).await?;
@@ -112,76 +217,54 @@ pub async fn run(roster: &Roster) -> Result<(), RosterError> {
 
     step("Alice invites three addresses in one call (one existing user, two new) plus a typo");
     let rows = [
-        InviteRequest::new("bob@example.org", Role::USER),
-        InviteRequest::new(CAROL.0, Role::ADMINISTRATOR),
-        InviteRequest::new("dave@acme.example", Role::OBSERVER),
-        InviteRequest::new("erin@@acme", Role::USER),
+        InviteRequest::new("bob@example.org", ENGINEERS),
+        InviteRequest::new(CAROL.0, ADMINISTRATORS).language("de"),
+        InviteRequest::new(DAVE.0, PURGE_API),
+        InviteRequest::new("erin@@acme", USERS),
     ];
-    let report = roster.invite(alice.id, project.id, &rows).await?;
-    let mut tokens: Vec<InvitationToken> = Vec::new();
-    for row in &report.rows {
-        match &row.outcome {
-            InviteOutcome::Invited {
-                invitation,
-                token,
-                notice,
-            }
-            | InviteOutcome::Refreshed {
-                invitation,
-                token,
-                notice,
-            } => {
-                println!(
-                    "   {:<22} invited as {} ({notice:?} notice)",
-                    row.email, invitation.role
-                );
-                tokens.push(token.clone());
-            }
-            InviteOutcome::InvalidEmail(error) => println!("   {:<22} refused: {error}", row.email),
-            other => println!("   {:<22} {other:?}", row.email),
-        }
-    }
-    let [bob_token, carol_token, _dave_token] =
+    let tokens = report(roster, &roster.invite(alice.id, project.id, &rows).await?);
+    let [bob_token, carol_token, dave_token] =
         <[_; 3]>::try_from(tokens).expect("the three valid rows were invited");
 
     step("Carol opens her link (a read-only preview: mail scanners cannot use it up)");
     let preview = roster.preview(&carol_token).await?;
     println!(
         "   {} invites {} to {} / {} as {}",
-        preview.inviter, preview.email, preview.account_name, preview.project_name, preview.role
+        preview.inviter,
+        preview.email,
+        preview.account_name,
+        preview.project_name,
+        roster.roles().display_name(preview.role)
     );
-
-    if preview.registered_user {
-        step("Carol has a password from an earlier run: she signs in and accepts");
-        let carol = roster.authenticate(CAROL.0, CAROL.1).await?.user;
-        roster
-            .accept(&carol_token, Acceptance::ExistingUser { user: carol.id })
-            .await?;
-    } else {
-        step("Carol is new: she accepts by choosing a password");
-        let password = CAROL.1.to_owned();
-        roster
-            .accept(&carol_token, Acceptance::NewUser { password })
-            .await?;
-    }
+    accept_as(roster, &carol_token, CAROL).await?;
     let signed_in = roster.authenticate(CAROL.0, CAROL.1).await?;
     let names: Vec<_> = signed_in.accounts.iter().map(|a| a.name.as_str()).collect();
-    println!("   Carol signs in; accounts to pick: {names:?}");
+    println!("   Carol accepts and signs in; accounts to pick: {names:?}");
 
-    step("Bob, already signed in, accepts as the existing user");
+    step("Bob, already signed in, accepts as the existing user; Dave accepts too");
     let accepted = roster
         .accept(&bob_token, Acceptance::ExistingUser { user: bob.id })
         .await?;
     println!(
         "   {} is now {} in {}",
-        accepted.user.email, accepted.membership.role, accepted.project.name
+        accepted.user.email,
+        roster.roles().display_name(accepted.membership.role),
+        accepted.project.name
     );
+    let dave = accept_as(roster, &dave_token, DAVE).await?;
 
-    step("Bob (a User, not an Administrator) tries to invite someone");
-    let frank = [InviteRequest::new("frank@example.org", Role::USER)];
-    match roster.invite(bob.id, project.id, &frank).await {
+    step("Bob, an Engineer, invites two people: not as Administrators (ranked above him)");
+    let rows = [
+        InviteRequest::new("frank@example.org", ADMINISTRATORS),
+        InviteRequest::new("grace@example.org", PURGE_API_WEB),
+    ];
+    report(roster, &roster.invite(bob.id, project.id, &rows).await?);
+
+    step("Dave (Purge and Prefetch only, who manages no one) tries to invite someone");
+    let heidi = [InviteRequest::new("heidi@example.org", USERS)];
+    match roster.invite(dave.id, project.id, &heidi).await {
         Err(error) => println!("   refused: {error}"),
-        Ok(_) => unreachable!("only administrators may invite"),
+        Ok(_) => unreachable!("only roles that manage members may invite"),
     }
 
     step("Carol's link is used a second time");
@@ -193,16 +276,21 @@ pub async fn run(roster: &Roster) -> Result<(), RosterError> {
         Ok(_) => unreachable!("a token never works twice"),
     }
 
-    step(&format!("Members of {}", project.name));
+    step(&format!(
+        "Members of {}, and what each may do (Roster::access, asked on every request)",
+        project.name
+    ));
     for member in roster
         .members(alice.id, project.id, PageRequest::first(50))
         .await?
         .items
     {
+        let access = roster.access(member.user.id, project.id).await?;
         println!(
-            "   {:<22} {}",
+            "   {:<22} {:<34} {}",
             member.user.email.to_string(),
-            member.membership.role
+            access.display_name().unwrap_or("No access"),
+            access.permissions().join(" ")
         );
     }
 
@@ -224,7 +312,7 @@ pub async fn run(roster: &Roster) -> Result<(), RosterError> {
             "   {} {:<20} {}",
             event.at.format("%H:%M:%S"),
             actor.unwrap_or_else(|| "(invitee)".into()),
-            describe(&event.action)
+            describe(roster.roles(), &event.action)
         );
     }
     // Delivery records ride along with later commands; write the last ones before exiting, or
@@ -233,12 +321,16 @@ pub async fn run(roster: &Roster) -> Result<(), RosterError> {
 }
 
 /// One line per audit event, for people rather than machines.
-fn describe(action: &AuditAction) -> String {
+fn describe(roles: &RoleCatalog, action: &AuditAction) -> String {
     match action {
         AuditAction::ProjectCreated { name } => format!("created project {name}"),
-        AuditAction::InvitationSent { email, role, .. } => format!("invited {email} as {role}"),
+        AuditAction::InvitationSent { email, role, .. } => {
+            format!("invited {email} as {}", roles.display_name(*role))
+        }
         AuditAction::InvitationResent { email, .. } => format!("resent the invitation of {email}"),
-        AuditAction::InvitationAccepted { role, .. } => format!("accepted, joining as {role}"),
+        AuditAction::InvitationAccepted { role, .. } => {
+            format!("accepted, joining as {}", roles.display_name(*role))
+        }
         other => format!("{other:?}"),
     }
 }

@@ -35,6 +35,7 @@ async fn the_database_file_holds_token_hashes_but_never_a_token() {
         let store = Arc::new(SqliteStore::open(&path).expect("open"));
         let roster = Roster::builder(store, Arc::new(notifier.clone()))
             .config(RosterConfig::default().passwords(PasswordPolicy::insecure_fast_for_tests()))
+            .roles(roster_examples::portal::catalog())
             .build()
             .expect("a valid configuration");
         roster_examples::portal::run(&roster)
@@ -47,7 +48,7 @@ async fn the_database_file_holds_token_hashes_but_never_a_token() {
         .into_iter()
         .filter_map(|m| m.token)
         .collect();
-    assert_eq!(tokens.len(), 6, "two runs, three invitations each");
+    assert_eq!(tokens.len(), 8, "two runs, four invitations each");
     let bytes = database_bytes(dir.path());
     for token in &tokens {
         let text = token.expose_secret();

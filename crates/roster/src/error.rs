@@ -12,7 +12,8 @@ use crate::store::{Entity, StoreError};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Denial {
-    /// Only an Administrator of the project or an account administrator may do this.
+    /// Only a member whose role manages members (an Administrator, in the default catalog) or
+    /// an account administrator may do this.
     NotAnAdministrator,
     /// Only an account administrator may do this.
     NotAnAccountAdministrator,
@@ -27,7 +28,9 @@ pub enum Denial {
 impl fmt::Display for Denial {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            Denial::NotAnAdministrator => "only an administrator may do this",
+            Denial::NotAnAdministrator => {
+                "only someone who manages the project's members may do this"
+            }
             Denial::NotAnAccountAdministrator => "only an account administrator may do this",
             Denial::NotAMember => "not a member of the project",
             Denial::TargetOutranksActor => "the member holds a role above yours",
