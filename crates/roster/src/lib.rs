@@ -20,12 +20,15 @@
 //!
 //! ## Rules that hold on every path
 //!
-//! - only an Administrator of a project (or an account administrator) may invite, resend, revoke,
-//!   change roles or remove members, and nobody grants a role above their own;
+//! - roles are the service's own ([`RoleCatalog`]: keys, display names, ranks, permissions;
+//!   the default is Observer, User, Administrator and Account administrator);
+//! - only a member whose role manages members (or an account administrator) may invite, resend,
+//!   revoke, change roles or remove members, and nobody grants a role ranked above their own;
 //! - at most one pending invitation per project and address; inviting again refreshes it;
 //! - an accepted invitation yields exactly one membership, and a token never works twice;
 //! - the inviter's right is checked again when the invitation is accepted;
-//! - a project never loses its last Administrator;
+//! - a project never loses its last member able to manage members;
+//! - an account may restrict its invitations to its own email domains;
 //! - configured [`Limits`] answer with typed errors, never a silent drop.
 //!
 //! ## Writing your own store

@@ -49,6 +49,7 @@ pub struct Notice {
     pub role: Role,
     /// The role's display name in the notice's language, from the service's
     /// [`RoleCatalog`](crate::RoleCatalog) when the notice was written: what the email shows.
+    #[serde(default)]
     pub role_name: String,
     /// The address of the person who sent the invitation.
     pub inviter: Email,

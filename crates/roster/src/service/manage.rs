@@ -181,10 +181,12 @@ impl Roster {
         Ok(revoked)
     }
 
-    /// Gives a member another project role. Nobody grants above their own role or acts on a member
-    /// who outranks them, and the project keeps at least one Administrator.
+    /// Gives a member another project role of the catalog. Nobody grants a role ranked above
+    /// their own or acts on a member who outranks them, and the project keeps at least one
+    /// member able to manage members.
     ///
     /// Errors: [`RosterError::NotFound`] (no such membership), [`RosterError::Forbidden`],
+    /// [`RosterError::UnknownRole`] (not in the service's catalog),
     /// [`RosterError::RoleNotAllowed`], [`RosterError::LastAdministrator`].
     #[tracing::instrument(skip_all, fields(actor = %actor, project = %project, user = %user, role = %role))]
     pub async fn change_role(
