@@ -9,7 +9,8 @@ use crate::role::Role;
 use crate::store::{Entity, StoreError};
 
 /// Why a command was refused for lack of rights.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Denial {
     /// Only a member whose role manages members (an Administrator, in the default catalog) or
@@ -39,8 +40,9 @@ impl fmt::Display for Denial {
     }
 }
 
-/// Which configured limit was reached.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Which configured limit was reached. Serialized with its kind in `limit_kind`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "limit_kind", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum LimitKind {
     /// [`Limits::invitations_per_inviter_per_day`](crate::Limits::invitations_per_inviter_per_day).

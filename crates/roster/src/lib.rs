@@ -76,6 +76,7 @@ mod clock;
 mod config;
 mod email;
 mod error;
+mod error_kind;
 mod id;
 mod invitation;
 mod membership;
@@ -99,12 +100,13 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{ConfigError, DeliveryPolicy, Limits, PasswordPolicy, RosterConfig};
 pub use email::{Email, EmailError};
 pub use error::{Denial, LimitKind, RosterError};
+pub use error_kind::ErrorKind;
 pub use id::{AccountId, EventId, InvitationId, NoticeId, ProjectId, UserId};
 pub use invitation::{Invitation, InvitationState};
 pub use membership::Membership;
 pub use notice::{DeliveryStatus, Notice, NoticeKind, OutboxEntry, OutgoingNotice};
 pub use notifier::{Notifier, NotifyError};
-pub use page::{MAX_PAGE_SIZE, Page, PageRequest};
+pub use page::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page, PageRequest};
 pub use random::{OsRandom, RandomSource, SeededRandom};
 pub use role::{Role, RoleKeyError};
 #[cfg(feature = "worker")]
@@ -112,7 +114,7 @@ pub use service::DeliveryWorker;
 pub use service::{
     Acceptance, Accepted, Access, DeliveryReport, InvitationPreview, InviteOutcome, InviteReport,
     InviteRequest, InviteRow, MAX_ALLOWED_DOMAINS, OutboxStatus, Resent, Roster, RosterBuilder,
-    SignIn,
+    SignIn, WithTokens,
 };
 pub use store::{Change, Entity, Store, StoreError, StoreExt};
 pub use token::{InvitationToken, MalformedToken, TokenHash};

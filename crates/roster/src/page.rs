@@ -5,14 +5,28 @@ use serde::{Deserialize, Serialize};
 /// The largest page any listing returns.
 pub const MAX_PAGE_SIZE: usize = 500;
 
+/// The page size when none is asked for.
+pub const DEFAULT_PAGE_SIZE: usize = 100;
+
 /// Which page to list: items after `after` (exclusive), at most `limit` (clamped to
-/// 1..=[`MAX_PAGE_SIZE`]).
+/// 1..=[`MAX_PAGE_SIZE`]). Both fields may be left out when deserializing (a query string
+/// without `?limit=`): the first page of [`DEFAULT_PAGE_SIZE`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PageRequest<C> {
     /// The cursor of the previous page, `None` for the first.
+    #[serde(default = "none")]
     pub after: Option<C>,
     /// How many items at most.
+    #[serde(default = "default_limit")]
     pub limit: usize,
+}
+
+fn none<C>() -> Option<C> {
+    None
+}
+
+fn default_limit() -> usize {
+    DEFAULT_PAGE_SIZE
 }
 
 impl<C> PageRequest<C> {
@@ -36,7 +50,7 @@ impl<C> PageRequest<C> {
 
 impl<C> Default for PageRequest<C> {
     fn default() -> Self {
-        PageRequest::first(100)
+        PageRequest::first(DEFAULT_PAGE_SIZE)
     }
 }
 

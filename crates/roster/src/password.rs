@@ -38,10 +38,24 @@ pub(crate) fn hash(
     random: &dyn RandomSource,
     password: &str,
 ) -> Result<PasswordHash, RosterError> {
-    let params =
-        argon2_params(policy).map_err(|e| RosterError::PasswordHashing(e.to_string().into()))?;
+    hash_with_salt(policy, salt(random), password)
+}
+
+/// A fresh salt for [`hash_with_salt`].
+pub(crate) fn salt(random: &dyn RandomSource) -> [u8; 16] {
     let mut salt = [0u8; 16];
     random.fill_bytes(&mut salt);
+    salt
+}
+
+/// [`hash`] with a salt drawn beforehand, so the slow part can run on another thread.
+pub(crate) fn hash_with_salt(
+    policy: &PasswordPolicy,
+    salt: [u8; 16],
+    password: &str,
+) -> Result<PasswordHash, RosterError> {
+    let params =
+        argon2_params(policy).map_err(|e| RosterError::PasswordHashing(e.to_string().into()))?;
     let salt = SaltString::encode_b64(&salt)
         .map_err(|e| RosterError::PasswordHashing(e.to_string().into()))?;
     let phc = Argon2::new(Algorithm::Argon2id, Version::V0x13, params)

@@ -353,3 +353,53 @@ pub async fn a_long_outage_delays_mail_but_never_loses_it(store: Arc<dyn Store>)
         "nothing left waiting"
     );
 }
+
+/// An invite call's rows, and a resend, say how their email fared right after the commit:
+/// delivered, queued for a retry (the notifier failed for now), or failed for good; rows that
+/// sent nothing say nothing.
+pub async fn each_sent_row_says_how_its_email_fared(store: Arc<dyn Store>) {
+    let world = World::new(store);
+    let (admin, project) = world.admin_with_project().await;
+    let rows = |addresses: &[&str]| -> Vec<roster::InviteRequest> {
+        addresses
+            .iter()
+            .map(|address| roster::InviteRequest::new(*address, Role::USER))
+            .collect()
+    };
+    let report = world
+        .roster
+        .invite(
+            admin.id,
+            project.id,
+            &rows(&["a@example.com", "not-an-address"]),
+        )
+        .await
+        .unwrap();
+    assert_eq!(report.rows[0].delivery, Some(DeliveryStatus::Delivered));
+    assert_eq!(report.rows[1].delivery, None);
+    assert_eq!(report.delivery, self::report(1, 0, 0, 0));
+
+    world.notifier.fail_with(Failure::Temporary);
+    let report = world
+        .roster
+        .invite(admin.id, project.id, &rows(&["b@example.com"]))
+        .await
+        .unwrap();
+    assert_eq!(report.rows[0].delivery, Some(DeliveryStatus::Queued));
+    assert_eq!(report.delivery, self::report(0, 1, 0, 0));
+    let (invitation, _) = super::harness::sent(report.rows[0].outcome.clone());
+    let resent = world.roster.resend(admin.id, invitation.id).await.unwrap();
+    assert_eq!(resent.delivery, DeliveryStatus::Queued);
+
+    world.notifier.fail_with(Failure::Permanent);
+    let report = world
+        .roster
+        .invite(admin.id, project.id, &rows(&["c@example.com"]))
+        .await
+        .unwrap();
+    assert_eq!(report.rows[0].delivery, Some(DeliveryStatus::Failed));
+
+    world.notifier.succeed();
+    let resent = world.roster.resend(admin.id, invitation.id).await.unwrap();
+    assert_eq!(resent.delivery, DeliveryStatus::Delivered);
+}

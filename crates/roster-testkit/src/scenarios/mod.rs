@@ -86,6 +86,7 @@ macro_rules! __scenario_cases {
             a_superseded_notice_is_not_sent,
             a_notice_interrupted_mid_send_is_sent_after_its_lease,
             a_long_outage_delays_mail_but_never_loses_it,
+            each_sent_row_says_how_its_email_fared,
             // roles
             a_host_catalog_bounds_grants_by_rank,
             access_answers_the_role_in_effect_and_its_permissions,

@@ -1,7 +1,9 @@
 //! [`EmailError`]: why a string is not an acceptable address, one variant per rule.
 
-/// Why a string is not an acceptable email address.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Why a string is not an acceptable email address. Serialized as its rule in `code`
+/// (`"multiple_at"`...) beside its fields.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
+#[serde(tag = "code", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum EmailError {
     /// The input is empty or only whitespace.

@@ -75,6 +75,20 @@ impl Access {
     }
 }
 
+/// `{"role": …, "held": …, "display_name": …, "permissions": […], "manages_members": …}`.
+impl serde::Serialize for Access {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut out = serializer.serialize_struct("Access", 5)?;
+        out.serialize_field("role", &self.role)?;
+        out.serialize_field("held", &self.held)?;
+        out.serialize_field("display_name", &self.display_name())?;
+        out.serialize_field("permissions", self.permissions())?;
+        out.serialize_field("manages_members", &self.manages_members())?;
+        out.end()
+    }
+}
+
 impl Roster {
     /// What `user` may do in `project`: their role in effect and its permissions, in one
     /// read-only step (a reader connection, on SQLite; nothing is written). Anyone may ask about

@@ -67,10 +67,51 @@ pub(crate) fn check_name(field: &'static str, name: &str) -> Result<String, Rost
     Ok(name.to_owned())
 }
 
+/// Runs slow password work (argon2 takes tens of milliseconds on purpose, far more in an
+/// unoptimized build) off the async workers, so other tasks keep running meanwhile: on Tokio's
+/// blocking pool inside a Tokio runtime (with the default `worker` feature), inline otherwise.
+async fn off_the_runtime<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, RosterError> {
+    #[cfg(feature = "worker")]
+    if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+        return runtime
+            .spawn_blocking(work)
+            .await
+            .map_err(|error| RosterError::PasswordHashing(Box::new(error)));
+    }
+    Ok(work())
+}
+
 impl Roster {
-    pub(crate) fn hash_password(&self, password: &str) -> Result<PasswordHash, RosterError> {
+    /// Checks and hashes a password, off the async workers (see [`off_the_runtime`]).
+    pub(crate) async fn hash_password(&self, password: &str) -> Result<PasswordHash, RosterError> {
         password::check_length(&self.config().passwords, password)?;
-        password::hash(&self.config().passwords, self.random(), password)
+        let salt = password::salt(self.random());
+        let policy = self.config().passwords.clone();
+        let password = password.to_owned();
+        off_the_runtime(move || password::hash_with_salt(&policy, salt, &password)).await?
+    }
+
+    /// Whether `password` matches `stored` (or, for `None`, spends the same work on a hash of
+    /// no one's password and answers no), off the async workers.
+    async fn verify_password(
+        &self,
+        stored: Option<PasswordHash>,
+        password: &str,
+    ) -> Result<bool, RosterError> {
+        let roster = self.clone();
+        let password = password.to_owned();
+        off_the_runtime(move || match &stored {
+            Some(stored) => password::verify(stored, &password),
+            None => {
+                // Spend the same work as a real check so timing does not reveal which
+                // addresses are registered.
+                password::verify(roster.dummy_hash(), &password);
+                false
+            }
+        })
+        .await
     }
 
     /// Registers a person with a password (sign-up outside any invitation). An address that was
@@ -83,7 +124,7 @@ impl Roster {
     #[tracing::instrument(skip_all)]
     pub async fn register(&self, email: &str, password: &str) -> Result<User, RosterError> {
         let email = Email::parse(email)?;
-        let hash = self.hash_password(password)?;
+        let hash = self.hash_password(password).await?;
         let roster = self.clone();
         let user = self
             .run(Read::Address(email.clone()), move |snapshot| {
@@ -162,15 +203,7 @@ impl Roster {
             },
             Err(_) => (None, None),
         };
-        let verified = match &stored {
-            Some(stored) => password::verify(stored, password),
-            None => {
-                // Spend the same work as a real check so timing does not reveal which addresses
-                // are registered.
-                password::verify(self.dummy_hash(), password);
-                false
-            }
-        };
+        let verified = self.verify_password(stored, password).await?;
         let Some(user) = user.filter(|_| verified) else {
             tracing::info!("sign-in refused");
             return Err(RosterError::InvalidCredentials);

@@ -30,7 +30,7 @@ use serde::{Deserialize, Serialize};
 use super::{Plan, ProjectScope, Queued, Roster, lock, wrong_snapshot};
 use crate::clock::later;
 use crate::error::RosterError;
-use crate::id::{NoticeId, UserId};
+use crate::id::{InvitationId, NoticeId, UserId};
 use crate::invitation::InvitationState;
 use crate::notice::{DeliveryStatus, Notice, OutboxEntry, OutgoingNotice};
 use crate::notifier::NotifyError;
@@ -75,6 +75,23 @@ pub struct OutboxStatus {
 
 /// How a send went, to be written, and until when the lease it was sent under holds.
 #[derive(Debug, Clone)]
+/// How the notices of one command fared right after its commit.
+pub(crate) struct Sent {
+    pub(crate) report: DeliveryReport,
+    /// Each notice's status after its attempt, by the invitation it is about.
+    pub(crate) statuses: Vec<(InvitationId, DeliveryStatus)>,
+}
+
+impl Sent {
+    /// The status of the notice about `invitation`, if the command sent one.
+    pub(crate) fn status_of(&self, invitation: InvitationId) -> Option<DeliveryStatus> {
+        self.statuses
+            .iter()
+            .find(|(about, _)| *about == invitation)
+            .map(|(_, status)| *status)
+    }
+}
+
 pub(crate) struct Record {
     pub(crate) entry: OutboxEntry,
     pub(crate) lease_ends: DateTime<Utc>,
@@ -130,9 +147,18 @@ impl Roster {
     /// starts after the first deadline has passed (those left are queued and due for the
     /// delivery worker). So a command waits for its mail at most two deadlines.
     pub(crate) async fn send_after_commit(&self, queued: Vec<Queued>) -> DeliveryReport {
+        self.send_after_commit_each(queued).await.report
+    }
+
+    /// [`Roster::send_after_commit`], also telling where each notice stands after its attempt,
+    /// by the invitation it is about.
+    pub(crate) async fn send_after_commit_each(&self, queued: Vec<Queued>) -> Sent {
         let mut report = DeliveryReport::default();
         if queued.is_empty() {
-            return report;
+            return Sent {
+                report,
+                statuses: Vec::new(),
+            };
         }
         // Timers run on a thread of futures-timer's own, so deadlines hold on any executor.
         let stop = self.deadline().shared();
@@ -141,15 +167,17 @@ impl Roster {
             .buffer_unordered(self.concurrency())
             .collect()
             .await;
+        let mut statuses = Vec::with_capacity(records.len());
         for Record { entry, .. } in &records {
             match entry.status {
                 DeliveryStatus::Delivered => report.delivered += 1,
                 DeliveryStatus::Failed => report.failed += 1,
                 _ => report.retrying += 1,
             }
+            statuses.push((entry.notice.invitation, entry.status));
         }
         self.keep_deliveries(records);
-        report
+        Sent { report, statuses }
     }
 
     /// Takes the delivery records waiting to be written, leaving out those whose lease ran out

@@ -4,7 +4,9 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::{Plan, ProjectScope, Queued, Roster};
+use serde::{Deserialize, Serialize};
+
+use super::{DeliveryReport, Plan, ProjectScope, Queued, Roster};
 use crate::audit::AuditAction;
 use crate::catalog::RoleCatalog;
 use crate::clock::{earlier, later};
@@ -12,6 +14,7 @@ use crate::email::{Email, EmailError};
 use crate::error::{LimitKind, RosterError};
 use crate::id::{InvitationId, ProjectId, UserId};
 use crate::invitation::{Invitation, InvitationState};
+use crate::notice::DeliveryStatus;
 use crate::notice::{Notice, NoticeKind};
 use crate::policy;
 use crate::role::Role;
@@ -23,7 +26,8 @@ use crate::token::InvitationToken;
 use crate::user::User;
 
 /// One row of an [`invite`](Roster::invite) call: an address as typed, the role to offer and,
-/// optionally, the invitee's language.
+/// optionally, the invitee's language. Deserializes from `{"email": …, "role": …, "language": …}`
+/// (`language` optional).
 ///
 /// ```
 /// use roster::{InviteRequest, Role};
@@ -31,7 +35,7 @@ use crate::user::User;
 /// let row = InviteRequest::new("ann@example.com", Role::USER).language("de");
 /// assert_eq!(row.language.as_deref(), Some("de"));
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InviteRequest {
     /// The address, as typed by the Administrator (validated by the call).
     pub email: String,
@@ -39,6 +43,7 @@ pub struct InviteRequest {
     pub role: Role,
     /// The invitee's language (a tag such as `de` or `pt-BR`), stored on the invitation and
     /// copied into every notice about it. `None` keeps what a pending invitation already has.
+    #[serde(default)]
     pub language: Option<String>,
 }
 
@@ -61,7 +66,11 @@ impl InviteRequest {
 }
 
 /// What happened to one row.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Serialized with its kind in `outcome` (`"invited"`, `"role_not_allowed"`...) beside its
+/// fields; tokens are never serialized (see [`InviteReport::with_tokens`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum InviteOutcome {
     /// A new invitation was created and its notice queued.
@@ -69,6 +78,7 @@ pub enum InviteOutcome {
         /// The invitation.
         invitation: Invitation,
         /// The link's token (shown only here and in the notice).
+        #[serde(skip_serializing)]
         token: InvitationToken,
         /// Which notice was sent: `Invitation` to a new person, `AccessGranted` to an existing user.
         notice: NoticeKind,
@@ -79,6 +89,7 @@ pub enum InviteOutcome {
         /// The invitation.
         invitation: Invitation,
         /// The new token.
+        #[serde(skip_serializing)]
         token: InvitationToken,
         /// Which notice was sent.
         notice: NoticeKind,
@@ -138,25 +149,82 @@ impl InviteOutcome {
 }
 
 /// The outcome of one row, with the address as typed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct InviteRow {
     /// The address as given.
     pub email: String,
     /// What happened.
+    #[serde(flatten)]
     pub outcome: InviteOutcome,
+    /// For a row that was sent, how its email fared right after the commit: `Delivered`,
+    /// `Queued` (not delivered yet: the notifier failed for now, or the command's time for mail
+    /// ran out; it is retried until it goes out), or `Failed` (refused for good; listed among
+    /// the failed notices). `None` for rows that sent nothing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delivery: Option<DeliveryStatus>,
 }
 
 /// The outcome of an [`invite`](Roster::invite) call, row by row in the order given.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 pub struct InviteReport {
     /// One entry per request row.
     pub rows: Vec<InviteRow>,
+    /// The call's emails at a glance (see [`InviteRow::delivery`]).
+    pub delivery: DeliveryReport,
 }
 
 impl InviteReport {
     /// How many rows were sent (invited or refreshed).
     pub fn sent(&self) -> usize {
         self.rows.iter().filter(|row| row.outcome.is_sent()).count()
+    }
+
+    /// The report serialized with each sent row's token (`"token"`): for a service that shows
+    /// or links the invitation itself, never for logs. Serializing the report alone leaves the
+    /// tokens out.
+    ///
+    /// ```
+    /// # fn show(report: &roster::InviteReport) -> serde_json::Result<String> {
+    /// serde_json::to_string(&report.with_tokens())
+    /// # }
+    /// ```
+    pub fn with_tokens(&self) -> WithTokens<'_> {
+        WithTokens(self)
+    }
+}
+
+/// An [`InviteReport`] that serializes its tokens: see [`InviteReport::with_tokens`].
+#[derive(Debug, Clone, Copy)]
+pub struct WithTokens<'a>(&'a InviteReport);
+
+impl Serialize for WithTokens<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Row<'a> {
+            #[serde(flatten)]
+            row: &'a InviteRow,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            token: Option<String>,
+        }
+        #[derive(Serialize)]
+        struct Report<'a> {
+            rows: Vec<Row<'a>>,
+            delivery: &'a DeliveryReport,
+        }
+        let rows = self
+            .0
+            .rows
+            .iter()
+            .map(|row| Row {
+                row,
+                token: row.outcome.token().map(InvitationToken::expose_secret),
+            })
+            .collect();
+        Report {
+            rows,
+            delivery: &self.0.delivery,
+        }
+        .serialize(serializer)
     }
 }
 
@@ -264,8 +332,8 @@ impl Roster {
                 ..row.clone()
             })
             .collect();
-        let report = self
-            .run(Read::Invite(query), move |snapshot| {
+        let (mut report, sent) = self
+            .run_and_deliver(Read::Invite(query), move |snapshot| {
                 let Snapshot::Invite(context) = snapshot else {
                     return Err(super::wrong_snapshot());
                 };
@@ -273,6 +341,14 @@ impl Roster {
                 roster.plan_invite(actor, &requests, &screened, context, now)
             })
             .await?;
+        for row in &mut report.rows {
+            if let InviteOutcome::Invited { invitation, .. }
+            | InviteOutcome::Refreshed { invitation, .. } = &row.outcome
+            {
+                row.delivery = sent.status_of(invitation.id);
+            }
+        }
+        report.delivery = sent.report;
         tracing::info!(sent = report.sent(), "invitations processed");
         Ok(report)
     }
@@ -344,11 +420,15 @@ impl Roster {
             rows.push(InviteRow {
                 email: request.email.clone(),
                 outcome,
+                delivery: None,
             });
         }
         Ok(Plan {
             change,
-            outcome: InviteReport { rows },
+            outcome: InviteReport {
+                rows,
+                delivery: DeliveryReport::default(),
+            },
             outgoing,
         })
     }
@@ -708,5 +788,138 @@ mod tests {
             matches!(error, RosterError::Store(StoreError::Backend { .. })),
             "{error:?}"
         );
+    }
+}
+
+#[cfg(test)]
+mod json_tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::email::EmailError;
+    use crate::random::SeededRandom;
+
+    fn invitation() -> Invitation {
+        let now: DateTime<Utc> = "2026-01-01T00:00:00Z".parse().unwrap();
+        let random = SeededRandom::new(3);
+        Invitation {
+            id: InvitationId::generate(now, &random),
+            project: crate::id::ProjectId::generate(now, &random),
+            email: Email::parse("ann@example.com").unwrap(),
+            role: Role::USER,
+            invited_by: UserId::generate(now, &random),
+            state: InvitationState::Pending,
+            created_at: now,
+            sent_at: now,
+            expires_at: now,
+            closed_at: None,
+            token_hash: crate::token::TokenHash::from_bytes([0; 32]),
+            sends: 1,
+            language: None,
+        }
+    }
+
+    fn report(token: &InvitationToken) -> InviteReport {
+        let row = |email: &str, outcome| InviteRow {
+            email: email.into(),
+            outcome,
+            delivery: None,
+        };
+        InviteReport {
+            rows: vec![
+                InviteRow {
+                    delivery: Some(DeliveryStatus::Queued),
+                    ..row(
+                        "ann@example.com",
+                        InviteOutcome::Invited {
+                            invitation: invitation(),
+                            token: token.clone(),
+                            notice: NoticeKind::Invitation,
+                        },
+                    )
+                },
+                row("x@@y", InviteOutcome::InvalidEmail(EmailError::MultipleAt)),
+                row(
+                    "boss@example.com",
+                    InviteOutcome::RoleNotAllowed {
+                        role: Role::ACCOUNT_ADMINISTRATOR,
+                    },
+                ),
+                row(
+                    "many@example.com",
+                    InviteOutcome::LimitReached(LimitKind::PendingInvitationsPerProject {
+                        limit: 3,
+                    }),
+                ),
+                row("dup@example.com", InviteOutcome::Duplicate),
+            ],
+            delivery: DeliveryReport {
+                retrying: 1,
+                ..DeliveryReport::default()
+            },
+        }
+    }
+
+    /// Every row is one flat object tagged by its outcome; the token is left out unless asked
+    /// for, and then only on the rows that have one.
+    #[test]
+    fn reports_serialize_flat_and_without_tokens() {
+        let token = InvitationToken::generate(&SeededRandom::new(9));
+        let report = report(&token);
+        let value = serde_json::to_value(&report).unwrap();
+        let rows = value["rows"].as_array().unwrap();
+        assert_eq!(rows[0]["outcome"], "invited");
+        assert_eq!(rows[0]["email"], "ann@example.com");
+        assert_eq!(rows[0]["notice"], "invitation");
+        assert_eq!(rows[0]["delivery"], "queued");
+        assert_eq!(rows[0]["invitation"]["role"], "user");
+        assert_eq!(
+            rows[1],
+            json!({"email": "x@@y", "outcome": "invalid_email", "code": "multiple_at"})
+        );
+        assert_eq!(
+            rows[2],
+            json!({"email": "boss@example.com", "outcome": "role_not_allowed", "role": "account_administrator"})
+        );
+        assert_eq!(
+            rows[3],
+            json!({"email": "many@example.com", "outcome": "limit_reached",
+                   "limit_kind": "pending_invitations_per_project", "limit": 3})
+        );
+        assert_eq!(
+            rows[4],
+            json!({"email": "dup@example.com", "outcome": "duplicate"})
+        );
+        assert_eq!(value["delivery"]["retrying"], 1);
+        let text = value.to_string();
+        assert!(!text.contains(&token.expose_secret()), "{text}");
+
+        let with = serde_json::to_value(report.with_tokens()).unwrap();
+        assert_eq!(with["rows"][0]["token"], token.expose_secret());
+        assert!(with["rows"][1].get("token").is_none());
+        assert_eq!(with["rows"][0]["outcome"], "invited");
+    }
+
+    #[test]
+    fn requests_deserialize_with_an_optional_language() {
+        let rows: Vec<InviteRequest> = serde_json::from_value(json!([
+            {"email": "ann@example.com", "role": "user"},
+            {"email": "bo@example.com", "role": "administrator", "language": "de"}
+        ]))
+        .unwrap();
+        assert_eq!(rows[0], InviteRequest::new("ann@example.com", Role::USER));
+        assert_eq!(rows[1].language.as_deref(), Some("de"));
+        assert!(
+            serde_json::from_value::<InviteRequest>(json!({"email": "a@b.c", "role": "Root"}))
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn a_page_request_defaults_every_field() {
+        let page: crate::PageRequest<UserId> = serde_json::from_value(json!({})).unwrap();
+        assert_eq!(page, crate::PageRequest::first(crate::DEFAULT_PAGE_SIZE));
+        let page: crate::PageRequest<UserId> = serde_json::from_value(json!({"limit": 5})).unwrap();
+        assert_eq!(page.limit, 5);
     }
 }

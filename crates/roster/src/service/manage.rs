@@ -11,7 +11,7 @@ use crate::error::{LimitKind, RosterError};
 use crate::id::{InvitationId, ProjectId, UserId};
 use crate::invitation::{Invitation, InvitationState};
 use crate::membership::Membership;
-use crate::notice::NoticeKind;
+use crate::notice::{DeliveryStatus, NoticeKind};
 use crate::policy;
 use crate::role::Role;
 use crate::store::{
@@ -22,12 +22,16 @@ use crate::token::InvitationToken;
 use crate::user::User;
 
 /// A resent invitation and its new token (the previous link no longer works).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Resent {
     /// The invitation, with its new expiry.
     pub invitation: Invitation,
-    /// The new token.
+    /// The new token. Never serialized.
+    #[serde(skip_serializing)]
     pub token: InvitationToken,
+    /// How the email fared right after the commit (see
+    /// [`InviteRow::delivery`](crate::InviteRow::delivery)).
+    pub delivery: DeliveryStatus,
 }
 
 impl Roster {
@@ -57,9 +61,13 @@ impl Roster {
                 .map(|_| sending_window_start(now)),
         };
         let roster = self.clone();
-        let resent = self
-            .run(read, move |snapshot| roster.plan_resend(actor, snapshot))
+        let (mut resent, sent) = self
+            .run_and_deliver(read, move |snapshot| roster.plan_resend(actor, snapshot))
             .await?;
+        // A command's own notice is always attempted or left queued: never absent.
+        resent.delivery = sent
+            .status_of(resent.invitation.id)
+            .unwrap_or(DeliveryStatus::Queued);
         tracing::info!(sends = resent.invitation.sends, "invitation resent");
         Ok(resent)
     }
@@ -117,7 +125,11 @@ impl Roster {
         let outgoing = vec![self.enqueue(&mut change, notice, Some(token.clone()), now)];
         Ok(Plan {
             change,
-            outcome: Resent { invitation, token },
+            outcome: Resent {
+                invitation,
+                token,
+                delivery: DeliveryStatus::Queued,
+            },
             outgoing,
         })
     }

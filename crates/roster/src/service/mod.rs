@@ -14,7 +14,7 @@ mod worker;
 pub use access::Access;
 pub use accounts::{MAX_ALLOWED_DOMAINS, SignIn};
 pub use delivery::{DeliveryReport, OutboxStatus};
-pub use invite::{InviteOutcome, InviteReport, InviteRequest, InviteRow};
+pub use invite::{InviteOutcome, InviteReport, InviteRequest, InviteRow, WithTokens};
 pub use manage::Resent;
 pub use token_flow::{Acceptance, Accepted, InvitationPreview};
 #[cfg(feature = "worker")]
@@ -322,7 +322,7 @@ impl Roster {
         &self,
         read: Read,
         mut decide: F,
-    ) -> Result<(T, DeliveryReport), RosterError>
+    ) -> Result<(T, delivery::Sent), RosterError>
     where
         T: Send + 'static,
         F: FnMut(Snapshot) -> Result<Plan<T>, RosterError> + Send + 'static,
@@ -348,8 +348,8 @@ impl Roster {
         let plan = lock(&verdict)
             .take()
             .ok_or_else(|| StoreError::backend("the store did not run the decision"))??;
-        let report = self.send_after_commit(plan.outgoing).await;
-        Ok((plan.outcome, report))
+        let sent = self.send_after_commit_each(plan.outgoing).await;
+        Ok((plan.outcome, sent))
     }
 }
 

@@ -153,7 +153,7 @@ impl Roster {
     ) -> Result<Accepted, RosterError> {
         // Hashing is slow on purpose: do it once, outside the retry loop.
         let password = match &acceptance {
-            Acceptance::NewUser { password } => Some(self.hash_password(password)?),
+            Acceptance::NewUser { password } => Some(self.hash_password(password).await?),
             Acceptance::ExistingUser { .. } => None,
         };
         let claimed = match &acceptance {
