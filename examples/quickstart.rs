@@ -64,7 +64,7 @@ async fn main() -> ExitCode {
             }
         },
     };
-    let roster = Roster::builder(store, Arc::new(ConsoleNotifier))
+    let roster = Roster::builder(store, Arc::new(ConsoleNotifier::default()))
         // Demo-grade hashing keeps the example instant; keep the default cost in production.
         .config(RosterConfig::default().passwords(PasswordPolicy::insecure_fast_for_tests()))
         .roles(portal::catalog())

@@ -6,6 +6,7 @@
 //! It also compiles the README's embedding example as a doctest in `cargo test --workspace`.
 
 pub mod portal;
+pub mod web;
 
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]

@@ -15,8 +15,25 @@ pub const LINK_BASE: &str = "https://portal.example.com/invitations";
 
 /// A notifier that prints each email instead of sending it: how a real one (SMTP, an API) turns a
 /// notice into a message.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct ConsoleNotifier;
+#[derive(Debug, Clone)]
+pub struct ConsoleNotifier {
+    link_base: String,
+}
+
+impl Default for ConsoleNotifier {
+    fn default() -> Self {
+        ConsoleNotifier::with_link_base(LINK_BASE)
+    }
+}
+
+impl ConsoleNotifier {
+    /// Prints links under `link_base` (the token is appended as the last path segment).
+    pub fn with_link_base(link_base: impl Into<String>) -> Self {
+        ConsoleNotifier {
+            link_base: link_base.into(),
+        }
+    }
+}
 
 #[async_trait]
 impl Notifier for ConsoleNotifier {
@@ -53,7 +70,7 @@ impl Notifier for ConsoleNotifier {
             _ => println!("    │ (a kind of notice this demo does not know)"),
         }
         if let Some(token) = &outgoing.token {
-            println!("    │ {LINK_BASE}/{}", token.expose_secret());
+            println!("    │ {}/{}", self.link_base, token.expose_secret());
             println!(
                 "    │ The link works until {}.",
                 notice.expires_at.format("%Y-%m-%d %H:%M UTC")
