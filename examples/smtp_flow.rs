@@ -90,6 +90,7 @@ async fn run(args: Args) -> Result<(), String> {
     let roster = Roster::builder(Arc::new(store), Arc::new(Announced(notifier)))
         // Demo-grade hashing keeps the example instant; keep the default cost in production.
         .config(RosterConfig::default().passwords(PasswordPolicy::insecure_fast_for_tests()))
+        .roles(portal::catalog())
         .build()
         .expect("a valid configuration");
     portal::run(&roster)

@@ -195,6 +195,12 @@ fn report(roster: &Roster, report: &InviteReport) -> Vec<InvitationToken> {
 /// Runs the whole flow, printing each step and (through the roster's notifier) each email. The
 /// roster must be built with [`catalog`].
 pub async fn run(roster: &Roster) -> Result<(), RosterError> {
+    if let Some(missing) = [ADMINISTRATORS, ENGINEERS, PURGE_API_WEB, PURGE_API, USERS]
+        .into_iter()
+        .find(|role| roster.roles().get(*role).is_none())
+    {
+        return Err(RosterError::UnknownRole { role: missing });
+    }
     step("The portal's roles, highest rank first");
     for role in roster.roles().roles() {
         println!(
