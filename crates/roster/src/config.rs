@@ -123,6 +123,11 @@ impl Default for DeliveryPolicy {
 }
 
 /// How passwords are checked and hashed (argon2id).
+///
+/// Hashing runs on Tokio's blocking pool inside a Tokio runtime (the `worker` feature), never
+/// on an async worker. In a debug build argon2 is slow unless optimized: add
+/// `[profile.dev.package.argon2]` and `[profile.dev.package.blake2]` with `opt-level = 3` to
+/// the service's `Cargo.toml` (a dependency's profile settings do not reach its users).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct PasswordPolicy {
