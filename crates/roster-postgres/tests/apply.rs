@@ -1,0 +1,165 @@
+//! Corners of `apply` the shared suite does not reach: a record named by two expectations, and
+//! values the store cannot keep exactly (as the SQLite store's tests of the same names). Skipped
+//! with a notice when `ROSTER_POSTGRES_URL` is unset.
+
+mod common;
+
+use chrono::{TimeZone, Utc};
+use roster::StoreExt;
+use roster::store::{Expectation, UserWrite};
+use roster::{Change, Entity, Store, StoreError, Version};
+use roster_postgres::PostgresStore;
+use roster_testkit::fixtures::{Fixtures, World, start};
+
+async fn seeded() -> Option<(PostgresStore, Fixtures, World)> {
+    let (store, _, _) = common::fresh_postgres().await?;
+    let fx = Fixtures::default();
+    let world = World::seed(&store, &fx, start()).await.unwrap();
+    Some((store, fx, world))
+}
+
+fn at(project: roster::ProjectId, version: Version) -> Expectation {
+    Expectation::ProjectVersion { project, version }
+}
+
+#[tokio::test]
+async fn a_project_named_twice_at_its_version_is_bumped_once() {
+    let Some((store, fx, world)) = seeded().await else {
+        return;
+    };
+    let (project, v0) = (world.project.id, world.project.version);
+    let change = Change {
+        expect: vec![at(project, v0), at(project, v0)],
+        audit: vec![fx.audit_event(world.now, &world.project, None)],
+        ..Change::default()
+    };
+    store.apply(change).await.unwrap();
+    let stored = store.project(project).await.unwrap().unwrap();
+    assert_eq!(stored.version, v0.next());
+}
+
+#[tokio::test]
+async fn a_project_named_twice_at_two_versions_conflicts_and_applies_nothing() {
+    let Some((store, fx, world)) = seeded().await else {
+        return;
+    };
+    let (project, v0) = (world.project.id, world.project.version);
+    let event = fx.audit_event(world.now, &world.project, None);
+    for expect in [
+        vec![at(project, v0), at(project, v0.next())],
+        vec![at(project, v0.next()), at(project, v0)],
+    ] {
+        let change = Change {
+            expect,
+            audit: vec![event.clone()],
+            ..Change::default()
+        };
+        let refused = store.apply(change).await;
+        assert!(
+            matches!(refused, Err(StoreError::Conflict(Entity::Project))),
+            "{refused:?}"
+        );
+    }
+    let stored = store.project(project).await.unwrap().unwrap();
+    assert_eq!(stored.version, v0);
+    let events = store.audit_events(project, None, 10).await.unwrap();
+    assert_eq!(events, vec![world.created]);
+}
+
+#[tokio::test]
+async fn a_version_beyond_bigint_conflicts_or_is_not_found() {
+    let Some((store, fx, world)) = seeded().await else {
+        return;
+    };
+    let huge = Version(u64::MAX);
+    let on_owner = Change {
+        expect: vec![Expectation::UserVersion {
+            user: world.owner.id,
+            version: huge,
+        }],
+        ..Change::default()
+    };
+    let refused = store.apply(on_owner).await;
+    assert!(
+        matches!(refused, Err(StoreError::Conflict(Entity::User))),
+        "{refused:?}"
+    );
+    let on_nobody = Change {
+        expect: vec![Expectation::UserVersion {
+            user: fx.user_id(),
+            version: huge,
+        }],
+        ..Change::default()
+    };
+    let refused = store.apply(on_nobody).await;
+    assert!(
+        matches!(refused, Err(StoreError::NotFound(Entity::User))),
+        "{refused:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_instant_the_store_cannot_keep_exactly_is_refused_and_applies_nothing() {
+    let Some((store, fx, world)) = seeded().await else {
+        return;
+    };
+    let newcomer = fx.registered_user(world.now);
+    let far = roster::User {
+        registered_at: Some(Utc.with_ymd_and_hms(2300, 1, 1, 0, 0, 0).unwrap()),
+        ..fx.registered_user(world.now)
+    };
+    let change = Change {
+        expect: vec![at(world.project.id, world.project.version)],
+        users: vec![
+            UserWrite::Insert {
+                user: newcomer.clone(),
+                password: None,
+            },
+            UserWrite::Insert {
+                user: far.clone(),
+                password: None,
+            },
+        ],
+        ..Change::default()
+    };
+    let refused = store.apply(change).await;
+    assert!(
+        matches!(
+            refused,
+            Err(StoreError::Backend {
+                retryable: false,
+                ..
+            })
+        ),
+        "{refused:?}"
+    );
+    assert_eq!(store.user(newcomer.id).await.unwrap(), None);
+    assert_eq!(store.user(far.id).await.unwrap(), None);
+    let stored = store.project(world.project.id).await.unwrap().unwrap();
+    assert_eq!(stored.version, world.project.version, "the bump was undone");
+}
+
+#[tokio::test]
+async fn instants_read_back_to_the_nanosecond() {
+    let Some((store, fx, world)) = seeded().await else {
+        return;
+    };
+    let precise = Utc
+        .timestamp_opt(1_767_225_600, 123_456_789)
+        .single()
+        .unwrap();
+    let user = roster::User {
+        registered_at: Some(precise),
+        created_at: precise,
+        ..fx.registered_user(world.now)
+    };
+    let change = Change {
+        users: vec![UserWrite::Insert {
+            user: user.clone(),
+            password: None,
+        }],
+        ..Change::default()
+    };
+    store.apply(change).await.unwrap();
+    assert_eq!(store.user(user.id).await.unwrap(), Some(user));
+}
