@@ -260,6 +260,7 @@ fn mixed_commands_from_8_instances_on_one_project_never_fail_in_the_store() {
         for task in tasks {
             total += task.await.expect("no task panicked");
         }
+        eprintln!("8 instances x 8 tasks ran {total} invites (each with a follow-up command)");
         assert!(total >= 64, "every task ran at least once: {total}");
         // One pending invitation per address, and the admin still manages the project.
         let query = roster::store::InvitationQuery {
