@@ -61,7 +61,10 @@
 //! timeouts, a server shutting down and every connection failure are retryable
 //! `StoreError::Backend`s; everything else is permanent. A connection that fails or whose call
 //! is cancelled half way is closed rather than returned to the pool, and the server rolls its
-//! transaction back: every change is all or nothing.
+//! transaction back: every change is all or nothing. A step whose pooled connection turns out
+//! dead (the server restarted) before its `COMMIT` was sent is tried once more on a fresh
+//! connection; after the commit was sent, the outcome is unknown and the step answers a
+//! retryable error instead.
 //!
 //! Read-only steps (previews, permission checks) run in a `REPEATABLE READ READ ONLY`
 //! transaction without locks: one consistent snapshot, never waiting for writers. Listings are

@@ -1,6 +1,7 @@
 //! [`PostgresStore`]: connecting, and the [`Store`] trait over its pool.
 
 use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -124,12 +125,49 @@ impl PostgresStore {
     ) -> Result<T, StoreError> {
         let session = self.session().await?;
         let result = work(session.client()).await;
-        if result.is_err() && session.client().batch_execute("ROLLBACK").await.is_err() {
-            return result;
-        }
-        session.keep();
-        result
+        end(session, result).await
     }
+
+    /// Runs a step, as [`PostgresStore::with_client`] runs work, except that a step whose
+    /// connection turns out closed (the server restarted, or cut it) before its `COMMIT` was
+    /// sent is tried once more on a fresh connection: nothing of it was kept, and its decision
+    /// had not been made or is made again (the contract allows one call per attempt). Once the
+    /// commit is sent, whether the change landed is unknown, and the retryable error is the
+    /// answer.
+    async fn run_step(&self, step: &mut Step) -> Result<(), StoreError> {
+        let mut retried = false;
+        loop {
+            let session = self.session().await?;
+            let committing = AtomicBool::new(false);
+            let result = if step.read_only {
+                look(session.client(), step).await
+            } else {
+                change(session.client(), step, &committing).await
+            };
+            let again = result.as_ref().is_err_and(StoreError::is_retryable)
+                && session.client().is_closed()
+                && !committing.load(Ordering::Relaxed)
+                && !retried;
+            if again {
+                retried = true;
+                continue;
+            }
+            return end(session, result).await;
+        }
+    }
+}
+
+/// Ends a session: back to the pool after success, or after a rollback that worked; closed
+/// otherwise.
+async fn end<T>(session: Session, result: Result<T, StoreError>) -> Result<T, StoreError> {
+    if result.is_err()
+        && (session.client().is_closed()
+            || session.client().batch_execute("ROLLBACK").await.is_err())
+    {
+        return result;
+    }
+    session.keep();
+    result
 }
 
 #[cfg(feature = "tls")]
@@ -199,7 +237,11 @@ impl Drop for Session {
 /// A writing step: BEGIN, its locks, its delivery records and its reads in one batch; the
 /// decision; then its change with COMMIT in a second. A step that reads nothing sends it all
 /// in one.
-async fn change(client: &ClientWrapper, step: &mut Step) -> Result<(), StoreError> {
+async fn change(
+    client: &ClientWrapper,
+    step: &mut Step,
+    committing: &AtomicBool,
+) -> Result<(), StoreError> {
     let mut p = Pipeline::default();
     p.command("BEGIN ISOLATION LEVEL READ COMMITTED");
     gather::locks(&step.read, &mut p);
@@ -208,6 +250,8 @@ async fn change(client: &ClientWrapper, step: &mut Step) -> Result<(), StoreErro
     }
     let plan = gather::reads(&step.read, &mut p)?;
     let (mut p, snapshot) = if matches!(plan, Plan::Nothing) {
+        // One batch, which ends in the commit.
+        committing.store(true, Ordering::Relaxed);
         (p, Snapshot::Nothing)
     } else {
         let rows = p.run(client).await?;
@@ -220,6 +264,7 @@ async fn change(client: &ClientWrapper, step: &mut Step) -> Result<(), StoreErro
         return Err(refusal);
     }
     p.command("COMMIT");
+    committing.store(true, Ordering::Relaxed);
     p.run(client).await?;
     Ok(())
 }
@@ -255,11 +300,7 @@ impl fmt::Debug for PostgresStore {
 #[async_trait]
 impl Store for PostgresStore {
     async fn transact(&self, mut step: Step) -> Result<(), StoreError> {
-        if step.read_only {
-            self.with_client(async |c| look(c, &mut step).await).await
-        } else {
-            self.with_client(async |c| change(c, &mut step).await).await
-        }
+        self.run_step(&mut step).await
     }
 
     async fn projects(&self, account: AccountId) -> Result<Vec<Project>, StoreError> {

@@ -105,3 +105,63 @@ async fn a_change_cut_by_a_lost_connection_is_all_or_nothing_and_the_store_recov
     assert_eq!(store.user(newcomer.id).await.unwrap(), Some(newcomer));
     store.check().await.unwrap();
 }
+
+/// Every connection of a store cut at once (as a server restart does): the calls that follow
+/// succeed, each on a fresh connection (a step whose connection turns out dead before its commit
+/// is tried again on another), and nothing was lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_connection_cut_at_once_and_the_next_calls_succeed() {
+    let Some(url) = common::url() else {
+        return;
+    };
+    let schema = common::unique_schema();
+    let separator = if url.contains('?') { '&' } else { '?' };
+    let tagged = format!("{url}{separator}application_name={schema}");
+    let store = roster_postgres::PostgresStore::connect_with(common::options(&tagged, &schema))
+        .await
+        .unwrap();
+    let fx = Fixtures::default();
+    let world = World::seed(&store, &fx, start()).await.unwrap();
+    // Fill the pool: four reads at once hold four connections.
+    let reads: Vec<_> = (0..4)
+        .map(|_| {
+            let store = store.clone();
+            let id = world.project.id;
+            tokio::spawn(async move { store.project(id).await })
+        })
+        .collect();
+    for read in reads {
+        read.await.unwrap().unwrap();
+    }
+    let (client, connection) = tokio_postgres::connect(&url, NoTls).await.unwrap();
+    tokio::spawn(connection);
+    let cut: i64 = client
+        .query_one(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+             WHERE application_name = $1",
+            &[&schema],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!(cut >= 1, "the store had connections");
+    for _ in 0..6 {
+        let project = store.project(world.project.id).await.unwrap().unwrap();
+        assert_eq!(project.version, world.project.version);
+    }
+    let newcomer = fx.registered_user(world.now);
+    let change = Change {
+        expect: vec![Expectation::ProjectVersion {
+            project: world.project.id,
+            version: world.project.version,
+        }],
+        users: vec![UserWrite::Insert {
+            user: newcomer.clone(),
+            password: None,
+        }],
+        ..Change::default()
+    };
+    store.apply(change).await.unwrap();
+    assert_eq!(store.user(newcomer.id).await.unwrap(), Some(newcomer));
+    store.check().await.unwrap();
+}
