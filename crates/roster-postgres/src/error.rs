@@ -149,3 +149,26 @@ pub(crate) fn pool_error(error: deadpool_postgres::PoolError) -> StoreError {
         other => StoreError::transient(other),
     }
 }
+
+/// Whether `error` says the connection itself is gone: closed, cut by the server (an
+/// administrator or a shutdown, `57P01`–`57P03`), or failed (`08…`). Such a connection is
+/// dropped, and a step that had not sent its commit may go again on another.
+pub(crate) fn connection_lost(error: &StoreError) -> bool {
+    let StoreError::Backend { source, .. } = error else {
+        return false;
+    };
+    let Some(error) = source.downcast_ref::<tokio_postgres::Error>() else {
+        return false;
+    };
+    if error.is_closed() {
+        return true;
+    }
+    match error.code() {
+        Some(code) => {
+            let code = code.code();
+            matches!(code, "57P01" | "57P02" | "57P03") || code.starts_with("08")
+        }
+        // No answer at all: I/O.
+        None => error.as_db_error().is_none(),
+    }
+}

@@ -14,7 +14,7 @@ use roster::{
     ProjectId, Store, StoreError, User, UserId,
 };
 
-use crate::error::{PostgresError, pool_error};
+use crate::error::{PostgresError, connection_lost, pool_error};
 use crate::gather::{self, Plan};
 use crate::options::PostgresOptions;
 use crate::pipeline::Pipeline;
@@ -130,13 +130,16 @@ impl PostgresStore {
 
     /// Runs a step, as [`PostgresStore::with_client`] runs work, except that a step whose
     /// connection turns out closed (the server restarted, or cut it) before its `COMMIT` was
-    /// sent is tried once more on a fresh connection: nothing of it was kept, and its decision
+    /// sent is tried again on another connection (at most once per pooled connection, plus one): nothing of it was kept, and its decision
     /// had not been made or is made again (the contract allows one call per attempt). Once the
     /// commit is sent, whether the change landed is unknown, and the retryable error is the
     /// answer.
     async fn run_step(&self, step: &mut Step) -> Result<(), StoreError> {
-        let mut retried = false;
+        // Every pooled connection may be dead at once (a restart): one more try than the pool
+        // holds reaches a fresh one.
+        let mut tries = self.pool.status().max_size + 1;
         loop {
+            tries -= 1;
             let session = self.session().await?;
             let committing = AtomicBool::new(false);
             let result = if step.read_only {
@@ -144,13 +147,13 @@ impl PostgresStore {
             } else {
                 change(session.client(), step, &committing).await
             };
-            let again = result.as_ref().is_err_and(StoreError::is_retryable)
-                && session.client().is_closed()
-                && !committing.load(Ordering::Relaxed)
-                && !retried;
-            if again {
-                retried = true;
+            let lost = result.as_ref().is_err_and(connection_lost);
+            if lost && !committing.load(Ordering::Relaxed) && tries > 0 {
                 continue;
+            }
+            if lost {
+                // Dropping the session closes what is left of the connection.
+                return result;
             }
             return end(session, result).await;
         }
