@@ -456,7 +456,8 @@ pub(crate) const DELETE_ACCOUNT_ADMINISTRATORS: &str =
 
 /// An account's administrators in order (`$1` account, `$2` users).
 pub(crate) const INSERT_ACCOUNT_ADMINISTRATORS: &str = "INSERT INTO account_administrators (account_id, position, user_id) \
-     SELECT $1, (t.ord - 1)::integer, t.user_id FROM unnest($2::uuid[]) WITH ORDINALITY AS t(user_id, ord)";
+     SELECT $1, (t.ord - 1)::integer, t.user_id \
+     FROM unnest($2::uuid[]) WITH ORDINALITY AS t(user_id, ord)";
 
 /// A new project, at the initial version.
 pub(crate) const INSERT_PROJECT: &str =

@@ -130,10 +130,10 @@ impl PostgresStore {
 
     /// Runs a step, as [`PostgresStore::with_client`] runs work, except that a step whose
     /// connection turns out closed (the server restarted, or cut it) before its `COMMIT` was
-    /// sent is tried again on another connection (at most once per pooled connection, plus one): nothing of it was kept, and its decision
-    /// had not been made or is made again (the contract allows one call per attempt). Once the
-    /// commit is sent, whether the change landed is unknown, and the retryable error is the
-    /// answer.
+    /// sent is tried again on another connection (at most once per pooled connection, plus
+    /// one): nothing of it was kept, and its decision had not been made or is made again (the
+    /// contract allows one call per attempt). Once the commit is sent, whether the change
+    /// landed is unknown, and the retryable error is the answer.
     async fn run_step(&self, step: &mut Step) -> Result<(), StoreError> {
         // Every pooled connection may be dead at once (a restart): one more try than the pool
         // holds reaches a fresh one.

@@ -88,7 +88,10 @@ async fn a_newer_schema_is_refused_untouched() {
         .await
         .unwrap_err();
     assert!(
-        matches!(error, PostgresError::SchemaTooNew { found: 999, supported } if supported == SCHEMA_VERSION),
+        matches!(
+            error,
+            PostgresError::SchemaTooNew { found: 999, supported } if supported == SCHEMA_VERSION
+        ),
         "{error:?}"
     );
     assert_eq!(tables(&client, &schema).await, before);
