@@ -4,6 +4,7 @@
 //! cargo run --example quickstart                  # on a SQLite file, roster-quickstart.db
 //! cargo run --example quickstart -- --db my.db    # on a file of your choice
 //! cargo run --example quickstart -- --memory      # on the in-memory store
+//! cargo run --example quickstart -- --postgres postgres://user@127.0.0.1/db   # on PostgreSQL
 //! ```
 //!
 //! Run it twice on the same file: the second run continues from the stored state (people sign in
@@ -18,11 +19,12 @@ use roster_examples::portal::{self, ConsoleNotifier};
 use roster_memory::InMemoryStore;
 use roster_sqlite::SqliteStore;
 
-const USAGE: &str = "usage: quickstart [--db PATH | --memory]";
+const USAGE: &str = "usage: quickstart [--db PATH | --memory | --postgres URL]";
 
 enum Storage {
     File(PathBuf),
     Memory,
+    Postgres(String),
 }
 
 fn parse_args() -> Result<Storage, String> {
@@ -32,6 +34,7 @@ fn parse_args() -> Result<Storage, String> {
         match arg.as_str() {
             "--db" => storage = Storage::File(args.next().ok_or(USAGE)?.into()),
             "--memory" => storage = Storage::Memory,
+            "--postgres" => storage = Storage::Postgres(args.next().ok_or(USAGE)?),
             "-h" | "--help" => return Err(USAGE.into()),
             other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
         }
@@ -53,6 +56,16 @@ async fn main() -> ExitCode {
             println!("store: in memory (gone when the program ends)");
             Arc::new(InMemoryStore::new())
         }
+        Storage::Postgres(url) => match roster_postgres::PostgresStore::connect(&url).await {
+            Ok(store) => {
+                println!("store: PostgreSQL, schema {}", store.schema());
+                Arc::new(store)
+            }
+            Err(error) => {
+                eprintln!("cannot connect to PostgreSQL: {error}");
+                return ExitCode::FAILURE;
+            }
+        },
         Storage::File(path) => match SqliteStore::open(&path) {
             Ok(store) => {
                 println!("store: SQLite file {}", path.display());
