@@ -7,6 +7,7 @@
 //! later statement fails too (`25P02`) and a trailing `COMMIT` turns into a rollback: the first
 //! error in order is the one reported.
 
+use std::collections::HashMap;
 use std::task::{Context, Poll, Waker};
 
 use deadpool_postgres::ClientWrapper;
@@ -77,20 +78,23 @@ impl Pipeline {
     pub(crate) async fn run(self, client: &ClientWrapper) -> Result<Vec<Vec<Row>>, StoreError> {
         // Statements are prepared once per connection and cached; preparing the new ones of a
         // batch is itself pipelined.
-        let sqls: Vec<&'static str> = self
-            .items
-            .iter()
-            .filter_map(|item| match item {
-                Item::Query { sql, .. } => Some(*sql),
-                Item::Command(_) => None,
-            })
-            .collect();
-        let prepared = join_all(sqls.iter().map(|sql| client.prepare_cached(sql))).await;
+        // Each distinct statement once: a bulk invite repeats two statements thousands of times,
+        // and preparing every repetition would cost the server a prepared statement each.
+        let mut distinct: Vec<&'static str> = Vec::new();
+        let mut position: HashMap<&'static str, usize> = HashMap::new();
+        for item in &self.items {
+            if let Item::Query { sql, .. } = item {
+                position.entry(sql).or_insert_with(|| {
+                    distinct.push(sql);
+                    distinct.len() - 1
+                });
+            }
+        }
+        let prepared = join_all(distinct.iter().map(|sql| client.prepare_cached(sql))).await;
         let mut statements = Vec::with_capacity(prepared.len());
         for statement in prepared {
             statements.push(statement.map_err(store_error)?);
         }
-        let mut statements = statements.into_iter();
         let mut guards = Vec::with_capacity(self.items.len());
         let mut futures: Vec<BoxFuture<'_, Result<Vec<Row>, tokio_postgres::Error>>> =
             Vec::with_capacity(self.items.len());
@@ -103,12 +107,12 @@ impl Pipeline {
                     }));
                 }
                 Item::Query {
+                    sql,
                     params,
                     guards: guard,
-                    ..
                 } => {
                     guards.push(guard);
-                    let statement = statements.next().expect("one prepared statement per query");
+                    let statement = statements[position[sql]].clone();
                     futures.push(Box::pin(async move {
                         let refs: Vec<&(dyn ToSql + Sync)> = params
                             .iter()
