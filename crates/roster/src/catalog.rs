@@ -263,18 +263,17 @@ impl RoleCatalog {
                 account_level = Some(role);
             }
         }
-        let managing: Vec<Role> = roles
+        let managing_roles: Vec<&RoleDefinition> = roles
             .iter()
             .filter(|role| role.manages_members && !role.account_level)
-            .map(|role| role.key)
             .collect();
         // Among tied ranks, the first declared (`max_by_key` keeps the last, hence `rev`).
-        let highest_managing = roles
+        let highest_managing = *managing_roles
             .iter()
             .rev()
-            .filter(|role| role.manages_members && !role.account_level)
             .max_by_key(|role| role.rank)
             .ok_or(CatalogError::NoManagingProjectRole)?;
+        let managing: Vec<Role> = managing_roles.iter().map(|role| role.key).collect();
         let account = account_level.unwrap_or(highest_managing);
         if let Some(above) = roles.iter().find(|role| role.rank > account.rank) {
             return Err(CatalogError::AccountRoleOutranked {

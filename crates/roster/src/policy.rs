@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 
 use crate::account::Account;
 use crate::catalog::RoleCatalog;
+use crate::email::Email;
 use crate::error::{Denial, RosterError};
 use crate::id::UserId;
 use crate::invitation::{Invitation, InvitationState};
@@ -54,6 +55,17 @@ pub(crate) fn require_resendable(
         _ => Err(RosterError::InvitationClosed {
             state: invitation.effective_state(now),
         }),
+    }
+}
+
+/// An invitation goes only to an address the account allows ([`Account::allows`]).
+pub(crate) fn require_allowed_domain(account: &Account, email: &Email) -> Result<(), RosterError> {
+    if account.allows(email) {
+        Ok(())
+    } else {
+        Err(RosterError::DomainNotAllowed {
+            domain: email.domain().to_owned(),
+        })
     }
 }
 

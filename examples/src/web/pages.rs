@@ -437,21 +437,28 @@ pub(crate) async fn invite(
     .await
 }
 
+/// What the buttons of an invitation's row do.
+#[derive(Clone, Copy)]
+enum RowAction {
+    Resend,
+    Revoke,
+}
+
 pub(crate) async fn resend(
     State(portal): State<Portal>,
     session: Session,
     Path((project, invitation)): Path<(ProjectId, InvitationId)>,
     Form(fields): Form<Fields>,
 ) -> Page {
-    session::check_csrf(&session, field(&fields, "csrf")).await?;
-    let frame = frame(&portal, &session).await?;
-    let user = signed_in(&frame)?;
-    portal
-        .roster
-        .resend(user.id, invitation)
-        .await
-        .map_err(failed)?;
-    Ok(Redirect::to(&format!("/projects/{project}?done=resent")).into_response())
+    act_on_invitation(
+        &portal,
+        &session,
+        &fields,
+        project,
+        invitation,
+        RowAction::Resend,
+    )
+    .await
 }
 
 pub(crate) async fn revoke(
@@ -460,15 +467,39 @@ pub(crate) async fn revoke(
     Path((project, invitation)): Path<(ProjectId, InvitationId)>,
     Form(fields): Form<Fields>,
 ) -> Page {
-    session::check_csrf(&session, field(&fields, "csrf")).await?;
-    let frame = frame(&portal, &session).await?;
+    act_on_invitation(
+        &portal,
+        &session,
+        &fields,
+        project,
+        invitation,
+        RowAction::Revoke,
+    )
+    .await
+}
+
+/// Resends or revokes `invitation` for the signed-in user, then shows the Access tab again.
+async fn act_on_invitation(
+    portal: &Portal,
+    session: &Session,
+    fields: &Fields,
+    project: ProjectId,
+    invitation: InvitationId,
+    action: RowAction,
+) -> Page {
+    session::check_csrf(session, field(fields, "csrf")).await?;
+    let frame = frame(portal, session).await?;
     let user = signed_in(&frame)?;
-    portal
-        .roster
-        .revoke(user.id, invitation)
-        .await
-        .map_err(failed)?;
-    Ok(Redirect::to(&format!("/projects/{project}?done=revoked")).into_response())
+    let done = match action {
+        RowAction::Resend => portal.roster.resend(user.id, invitation).await.map(drop),
+        RowAction::Revoke => portal.roster.revoke(user.id, invitation).await.map(drop),
+    };
+    done.map_err(failed)?;
+    let done = match action {
+        RowAction::Resend => "resent",
+        RowAction::Revoke => "revoked",
+    };
+    Ok(Redirect::to(&format!("/projects/{project}?done={done}")).into_response())
 }
 
 fn closed_text(state: InvitationState) -> &'static str {

@@ -32,6 +32,16 @@ pub async fn an_account_restricts_invitations_to_its_domains(store: Arc<dyn Stor
             .await,
         RosterError::InvalidDomain { ref domain, .. } if domain == "localhost"
     );
+    let too_many: Vec<String> = (0..=roster::MAX_ALLOWED_DOMAINS)
+        .map(|i| format!("d{i}.example"))
+        .collect();
+    let too_many: Vec<&str> = too_many.iter().map(String::as_str).collect();
+    assert_err!(
+        roster
+            .set_allowed_domains(admin.id, project.account, &too_many)
+            .await,
+        RosterError::LimitReached(roster::LimitKind::AllowedDomains { .. })
+    );
     assert_eq!(world.snapshot(project.id).await, before);
 
     let account = roster

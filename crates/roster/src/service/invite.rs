@@ -129,6 +129,16 @@ pub enum InviteOutcome {
 }
 
 impl InviteOutcome {
+    /// The row's outcome for a refusal of `policy`'s domain and grant checks on `role`.
+    fn refused(refusal: RosterError, role: Role) -> Self {
+        match refusal {
+            RosterError::DomainNotAllowed { domain } => InviteOutcome::DomainNotAllowed { domain },
+            RosterError::UnknownRole { role } => InviteOutcome::UnknownRole { role },
+            // `RoleNotAllowed`, the only other refusal those checks make.
+            _ => InviteOutcome::RoleNotAllowed { role },
+        }
+    }
+
     /// Whether the row produced a pending invitation (new or refreshed).
     pub fn is_sent(&self) -> bool {
         matches!(
@@ -396,24 +406,21 @@ impl Roster {
                 Screened::Duplicate => InviteOutcome::Duplicate,
                 Screened::Asked(email) => {
                     let invitee = invitees.next().unwrap_or_default();
-                    if !scope.account.allows(email) {
-                        InviteOutcome::DomainNotAllowed {
-                            domain: email.domain().to_owned(),
+                    let allowed = policy::require_allowed_domain(&scope.account, email)
+                        .and_then(|()| policy::require_grantable(roles, actor_role, request.role));
+                    match allowed {
+                        Ok(()) => {
+                            let draft = InviteDraft {
+                                scope: &scope,
+                                inviter,
+                                email,
+                                role: request.role,
+                                language: request.language.as_deref(),
+                                now,
+                            };
+                            self.plan_row(draft, invitee, &mut budgets, &mut change, &mut outgoing)
                         }
-                    } else if roles.get(request.role).is_none() {
-                        InviteOutcome::UnknownRole { role: request.role }
-                    } else if policy::may_grant(roles, actor_role, request.role) {
-                        let draft = InviteDraft {
-                            scope: &scope,
-                            inviter,
-                            email,
-                            role: request.role,
-                            language: request.language.as_deref(),
-                            now,
-                        };
-                        self.plan_row(draft, invitee, &mut budgets, &mut change, &mut outgoing)
-                    } else {
-                        InviteOutcome::RoleNotAllowed { role: request.role }
+                        Err(refusal) => InviteOutcome::refused(refusal, request.role),
                     }
                 }
             };

@@ -88,11 +88,7 @@ impl Roster {
             now,
             policy::require_resendable,
         )?;
-        if !scope.account.allows(&invitation.email) {
-            return Err(RosterError::DomainNotAllowed {
-                domain: invitation.email.domain().to_owned(),
-            });
-        }
+        policy::require_allowed_domain(&scope.account, &invitation.email)?;
         let inviter = scope.actor_user()?;
         let mut change = Change::on_project(scope.project.id, scope.project.version);
         if let Some((limit, 0)) = self.inviter_budget(inviter, sent_by_actor, &mut change)? {
