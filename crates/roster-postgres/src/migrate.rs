@@ -20,14 +20,21 @@ struct Migration {
 }
 
 /// Every migration, oldest first. Append only: a released migration never changes.
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "initial",
-    sql: include_str!("../migrations/0001_initial.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "initial",
+        sql: include_str!("../migrations/0001_initial.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "open_invitations_index",
+        sql: include_str!("../migrations/0002_open_invitations_index.sql"),
+    },
+];
 
 /// The schema version this crate writes: the newest migration's.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// The first key of roster's advisory locks (the second is the schema name's hash).
 const LOCK_CLASS: i32 = 0x0520_5e7a;

@@ -160,8 +160,11 @@ impl Roster {
                 statuses: Vec::new(),
             };
         }
-        // Timers run on a thread of futures-timer's own, so deadlines hold on any executor.
-        let stop = self.deadline().shared();
+        // Timers run on a thread of futures-timer's own, so deadlines hold on any executor;
+        // each one set or dropped wakes that thread, so none is set that cannot matter. When
+        // every send starts at once, none starts late: the shared deadline is only needed when
+        // some must wait for a slot.
+        let stop = (queued.len() > self.concurrency()).then(|| self.deadline().shared());
         let records: Vec<Record> = stream::iter(queued)
             .map(|queued| self.send_one(queued, stop.clone()))
             .buffer_unordered(self.concurrency())
@@ -319,11 +322,11 @@ impl Roster {
     /// Hands one notice to the notifier unless `stop` has come; returns its entry updated with
     /// the outcome. A send still running a deadline after it began is dropped (cut) and fails
     /// temporarily.
-    async fn send_one(&self, queued: Queued, stop: Shared<Delay>) -> Record {
+    async fn send_one(&self, queued: Queued, stop: Option<Shared<Delay>>) -> Record {
         let Queued { mut entry, token } = queued;
         // The entry was written (or leased) with its lease's end as its due time.
         let lease_ends = entry.next_attempt_at;
-        if stop.clone().now_or_never().is_some() {
+        if stop.is_some_and(|stop| stop.now_or_never().is_some()) {
             // Never attempted: due at once for the worker, the attempt counted at enqueue undone.
             entry.attempts = entry.attempts.saturating_sub(1);
             entry.next_attempt_at = self.now();
@@ -334,13 +337,18 @@ impl Roster {
             notice: entry.notice.clone(),
             token,
         };
-        let send = self.notifier().send(&outgoing);
-        let result = match future::select(std::pin::pin!(send), self.deadline()).await {
-            Either::Left((result, _)) => result,
-            Either::Right(((), _)) => Err(NotifyError::temporary(format!(
-                "the send was cut at the send deadline ({} ms)",
-                self.config().delivery.send_deadline.num_milliseconds()
-            ))),
+        let mut send = std::pin::pin!(self.notifier().send(&outgoing));
+        // A notifier that hands the notice on at once (to a queue, a test double) needs no
+        // deadline: the timer is set only once the send has to wait.
+        let result = match send.as_mut().now_or_never() {
+            Some(result) => result,
+            None => match future::select(send, self.deadline()).await {
+                Either::Left((result, _)) => result,
+                Either::Right(((), _)) => Err(NotifyError::temporary(format!(
+                    "the send was cut at the send deadline ({} ms)",
+                    self.config().delivery.send_deadline.num_milliseconds()
+                ))),
+            },
         };
         let now = self.now();
         match result {
