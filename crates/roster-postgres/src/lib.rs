@@ -115,6 +115,7 @@ mod error;
 mod gather;
 mod migrate;
 mod options;
+mod queue;
 mod read;
 #[macro_use]
 mod sql;

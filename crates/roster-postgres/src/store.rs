@@ -1,6 +1,7 @@
 //! [`PostgresStore`]: connecting, and the [`Store`] trait over its pool.
 
 use std::fmt;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use async_trait::async_trait;
@@ -18,6 +19,7 @@ use crate::error::{PostgresError, connection_lost, pool_error};
 use crate::gather::{self, Plan};
 use crate::options::PostgresOptions;
 use crate::pipeline::Pipeline;
+use crate::queue::{self, ProjectQueue};
 use crate::{migrate, read, write};
 
 /// A [`Store`] on a PostgreSQL database, for services that run several instances: every rule
@@ -30,6 +32,7 @@ use crate::{migrate, read, write};
 pub struct PostgresStore {
     pool: Pool,
     schema: String,
+    queue: Arc<ProjectQueue>,
 }
 
 impl PostgresStore {
@@ -85,6 +88,7 @@ impl PostgresStore {
         Ok(PostgresStore {
             pool,
             schema: options.schema,
+            queue: Arc::new(ProjectQueue::new()),
         })
     }
 
@@ -141,6 +145,8 @@ impl PostgresStore {
     /// contract allows one call per attempt). Once the commit is sent, whether the change
     /// landed is unknown, and the retryable error is the answer.
     async fn run_step(&self, step: &mut Step) -> Result<(), StoreError> {
+        // Held until the step ends, before a connection is taken.
+        let _turn = self.queue.turn(queue::project_of(step)).await;
         // Every pooled connection may be dead at once (a restart): one more try than the pool
         // holds reaches a fresh one.
         let mut tries = self.pool.status().max_size + 1;
@@ -185,7 +191,6 @@ fn manager(
     manager_config: ManagerConfig,
     options: &PostgresOptions,
 ) -> Result<Manager, PostgresError> {
-    use std::sync::Arc;
     if !options.tls {
         return Ok(Manager::from_config(
             config,
