@@ -110,6 +110,7 @@
 
 #[macro_use]
 mod pipeline;
+mod batch;
 mod codec;
 mod error;
 mod gather;

@@ -513,6 +513,18 @@ pub(crate) const INSERT_INVITATION: &str = found!(
      $14::text WHERE EXISTS (SELECT 1 FROM projects WHERE id = $2)"
 );
 
+/// New invitations, a column per array (`$1`..`$14` as in [`INSERT_INVITATION`], `$15` how
+/// many): `RS404` unless every row's project exists.
+pub(crate) const INSERT_INVITATIONS: &str = "WITH w AS (INSERT INTO invitations (id, project_id, \
+     email, role, invited_by, state, created_at, sent_at, expires_at, closed_at, token_hash, \
+     sends, language, email_canonical) SELECT r.* FROM unnest($1::uuid[], $2::uuid[], \
+     $3::text[], $4::text[], $5::uuid[], $6::text[], $7::bigint[], $8::bigint[], $9::bigint[], \
+     $10::bigint[], $11::bytea[], $12::bigint[], $13::text[], $14::text[]) AS r (id, \
+     project_id, email, role, invited_by, state, created_at, sent_at, expires_at, closed_at, \
+     token_hash, sends, language, email_canonical) WHERE EXISTS (SELECT 1 FROM projects p \
+     WHERE p.id = r.project_id) RETURNING 1) \
+     SELECT roster_found(CASE (SELECT count(*) FROM w) WHEN $15 THEN $15 ELSE 0 END)";
+
 /// An invitation's fields (`$1` id).
 pub(crate) const UPDATE_INVITATION: &str = found!(
     "UPDATE invitations SET project_id = $2, email = $3, \
@@ -525,11 +537,25 @@ pub(crate) const UPDATE_INVITATION: &str = found!(
 pub(crate) const INSERT_AUDIT_EVENT: &str = "INSERT INTO audit_events \
      (id, at, actor, account_id, project_id, action) VALUES ($1, $2, $3, $4, $5, $6)";
 
+/// New audit events, a column per array (in [`INSERT_AUDIT_EVENT`]'s order).
+pub(crate) const INSERT_AUDIT_EVENTS: &str = "INSERT INTO audit_events \
+     (id, at, actor, account_id, project_id, action) SELECT * FROM unnest($1::uuid[], \
+     $2::bigint[], $3::uuid[], $4::uuid[], $5::uuid[], $6::text[])";
+
 /// A new outbox entry.
 pub(crate) const INSERT_OUTBOX: &str = "INSERT INTO outbox (id, kind, to_email, invitation_id, \
      project_id, project_name, account_name, role, inviter, expires_at, send, status, attempts, \
      next_attempt_at, last_error, created_at, finished_at, language, sent_by, role_name) VALUES \
      ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)";
+
+/// New outbox entries, a column per array (in [`INSERT_OUTBOX`]'s order).
+pub(crate) const INSERT_OUTBOX_ENTRIES: &str = "INSERT INTO outbox (id, kind, to_email, \
+     invitation_id, project_id, project_name, account_name, role, inviter, expires_at, send, \
+     status, attempts, next_attempt_at, last_error, created_at, finished_at, language, sent_by, \
+     role_name) SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::uuid[], \
+     $5::uuid[], $6::text[], $7::text[], $8::text[], $9::text[], $10::bigint[], $11::bigint[], \
+     $12::text[], $13::bigint[], $14::bigint[], $15::text[], $16::bigint[], $17::bigint[], \
+     $18::text[], $19::uuid[], $20::text[])";
 
 /// An outbox entry's fields (`$1` id).
 pub(crate) const UPDATE_OUTBOX: &str = found!(

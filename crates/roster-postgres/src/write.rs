@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use crate::codec::{self, Key, nanos, opt_key, opt_nanos};
 use crate::pipeline::{Param, Pipeline};
-use crate::sql;
+use crate::{batch, sql};
 
 /// Adds every write of `change`. Returns the refusal that is known before anything is sent (a
 /// record expected at two versions), in which case nothing after it was added and the batch
@@ -131,17 +131,14 @@ pub(crate) fn add_change(
             ),
         }
     }
+    // Runs of inserts go as one statement each; every other write keeps its place in order
+    // (a change may close an address's pending invitation and then insert its new one).
+    let mut run: Vec<&Invitation> = Vec::new();
     for write in &change.invitations {
         match write {
-            // An insert writes nothing when the project is missing: `NotFound(Project)`.
-            InvitationWrite::Insert(invitation) => {
-                p.guarded(
-                    sql::INSERT_INVITATION,
-                    invitation_row(invitation)?,
-                    Entity::Project,
-                );
-            }
+            InvitationWrite::Insert(invitation) => run.push(invitation),
             InvitationWrite::Update(invitation) => {
+                insert_invitations(p, std::mem::take(&mut run))?;
                 p.guarded(
                     sql::UPDATE_INVITATION,
                     invitation_row(invitation)?,
@@ -150,22 +147,41 @@ pub(crate) fn add_change(
             }
         }
     }
-    for event in &change.audit {
-        p.query(
-            sql::INSERT_AUDIT_EVENT,
-            params![
-                event.id.key(),
-                nanos(event.at)?,
-                opt_key(event.actor),
-                event.account.key(),
-                opt_key(event.project),
-                codec::action_json(&event.action)?,
-            ],
-        );
+    insert_invitations(p, run)?;
+    match change.audit.as_slice() {
+        [] => {}
+        [event] => {
+            p.query(
+                sql::INSERT_AUDIT_EVENT,
+                params![
+                    event.id.key(),
+                    nanos(event.at)?,
+                    opt_key(event.actor),
+                    event.account.key(),
+                    opt_key(event.project),
+                    codec::action_json(&event.action)?,
+                ],
+            );
+        }
+        events => {
+            let mut batch = batch::AuditEvents::default();
+            for event in events {
+                batch.push(event)?;
+            }
+            batch.add(p);
+        }
     }
+    let mut run: Vec<&OutboxEntry> = Vec::new();
     for write in &change.outbox {
-        add_outbox(p, write)?;
+        match write {
+            OutboxWrite::Insert(entry) => run.push(entry),
+            update => {
+                insert_outbox(p, std::mem::take(&mut run))?;
+                add_outbox(p, update)?;
+            }
+        }
     }
+    insert_outbox(p, run)?;
     Ok(None)
 }
 
@@ -177,6 +193,45 @@ pub(crate) fn add_outbox(p: &mut Pipeline, write: &OutboxWrite) -> Result<(), St
         }
         OutboxWrite::Update(entry) => {
             p.guarded(sql::UPDATE_OUTBOX, outbox_row(entry)?, Entity::OutboxEntry);
+        }
+    }
+    Ok(())
+}
+
+/// Inserts invitations: one a statement of its own, more one batch. An insert writes nothing
+/// when its project is missing: `NotFound(Project)`.
+fn insert_invitations(p: &mut Pipeline, run: Vec<&Invitation>) -> Result<(), StoreError> {
+    match run.as_slice() {
+        [] => {}
+        [invitation] => p.guarded(
+            sql::INSERT_INVITATION,
+            invitation_row(invitation)?,
+            Entity::Project,
+        ),
+        invitations => {
+            let mut batch = batch::Invitations::default();
+            for invitation in invitations {
+                batch.push(invitation)?;
+            }
+            batch.add(p);
+        }
+    }
+    Ok(())
+}
+
+/// Inserts outbox entries: one a statement of its own, more one batch.
+fn insert_outbox(p: &mut Pipeline, run: Vec<&OutboxEntry>) -> Result<(), StoreError> {
+    match run.as_slice() {
+        [] => {}
+        [entry] => {
+            p.query(sql::INSERT_OUTBOX, outbox_row(entry)?);
+        }
+        entries => {
+            let mut batch = batch::OutboxEntries::default();
+            for entry in entries {
+                batch.push(entry)?;
+            }
+            batch.add(p);
         }
     }
     Ok(())
