@@ -9,6 +9,10 @@
 //! - `postgres/invite_one/{roster,raw}`: one new address per command. Roster: a writing step
 //!   (two round trips: `BEGIN`, the project's lock and the reads; the writes and `COMMIT`).
 //!   Raw: one `INSERT` of the invitation, in its own (implicit) transaction: one round trip.
+//! - `postgres/invite_one/raw_checked`: the same invite by hand with the checks and the outbox
+//!   row roster's has (`BEGIN`, the inviter's membership `FOR UPDATE`, no pending invitation for
+//!   the address, the invitation's and the outbox row's `INSERT`s, `COMMIT`), each awaited in
+//!   turn as one usually writes it: six round trips.
 //! - `postgres/accept_one/{roster,raw}`: one token per command, accepted by its registered user
 //!   (argon2 stays out). Raw: `BEGIN`, the invitation by token hash `FOR UPDATE`, its `UPDATE`,
 //!   the membership's `INSERT`, `COMMIT`, each awaited in turn as one usually writes it: five
@@ -110,7 +114,10 @@ async fn raw_client(url: &str) -> Client {
                  WHERE state = 'pending';
              CREATE TABLE memberships (
                  project_id uuid NOT NULL, user_id uuid NOT NULL, role text NOT NULL,
-                 since bigint NOT NULL, PRIMARY KEY (project_id, user_id));"
+                 since bigint NOT NULL, PRIMARY KEY (project_id, user_id));
+             CREATE TABLE outbox (
+                 id uuid PRIMARY KEY, invitation_id uuid NOT NULL, to_email text NOT NULL,
+                 status text NOT NULL, created_at bigint NOT NULL);"
         ))
         .await
         .expect("the minimal schema");
@@ -150,6 +157,49 @@ async fn raw_invite(
         .await
         .expect("insert");
     hash
+}
+
+/// The same invite as a person would write it with the checks and the outbox row roster's
+/// invite has: in a transaction, the inviter's membership locked and checked, no pending
+/// invitation for the address, the invitation and its outbox row inserted, each awaited in
+/// turn: six round trips.
+async fn raw_checked_invite(client: &mut Client, project: uuid::Uuid, inviter: uuid::Uuid) {
+    let tx = client.transaction().await.expect("begin");
+    let role: String = tx
+        .query_one(
+            "SELECT role FROM memberships WHERE project_id = $1 AND user_id = $2 FOR UPDATE",
+            &[&project, &inviter],
+        )
+        .await
+        .expect("the inviter")
+        .get(0);
+    assert_eq!(role, "administrator");
+    let address = fresh_address();
+    let pending = tx
+        .query_opt(
+            "SELECT 1 FROM invitations WHERE project_id = $1 AND email = $2 AND state = 'pending'",
+            &[&project, &address],
+        )
+        .await
+        .expect("pending");
+    assert!(pending.is_none());
+    let token = InvitationToken::generate(&OsRandom);
+    let hash = token.hash().as_bytes().to_vec();
+    let (id, now) = (uuid::Uuid::now_v7(), now_nanos());
+    tx.execute(
+        INSERT,
+        &[&id, &project, &address, &inviter, &now, &(now + 1), &hash],
+    )
+    .await
+    .expect("insert");
+    tx.execute(
+        "INSERT INTO outbox (id, invitation_id, to_email, status, created_at) \
+         VALUES ($1, $2, $3, 'queued', $4)",
+        &[&uuid::Uuid::now_v7(), &id, &address, &now],
+    )
+    .await
+    .expect("outbox");
+    tx.commit().await.expect("commit");
 }
 
 async fn raw_accept(client: &mut Client, hash: &[u8]) {
@@ -205,6 +255,16 @@ fn per_command(c: &mut Criterion) {
     });
     group.bench_function("raw", |b| {
         b.iter(|| black_box(runtime.block_on(raw_invite(&raw, &insert, raw_project))));
+    });
+    let inviter = uuid::Uuid::now_v7();
+    runtime
+        .block_on(raw.execute(
+            "INSERT INTO memberships VALUES ($1, $2, 'administrator', 0)",
+            &[&raw_project, &inviter],
+        ))
+        .expect("the inviter");
+    group.bench_function("raw_checked", |b| {
+        b.iter(|| runtime.block_on(raw_checked_invite(&mut raw, raw_project, inviter)));
     });
     group.finish();
 

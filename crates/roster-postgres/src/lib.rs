@@ -66,6 +66,11 @@
 //! connection; after the commit was sent, the outcome is unknown and the step answers a
 //! retryable error instead.
 //!
+//! Within one instance (one `PostgresStore` and its clones), writing steps that name their
+//! project wait their turn in the process before taking a connection, so that an instance's
+//! own tasks queue there rather than as backends waiting on the row lock; the lock still orders
+//! instances, and is what the rules rest on.
+//!
 //! Read-only steps (previews, permission checks) run in a `REPEATABLE READ READ ONLY`
 //! transaction without locks: one consistent snapshot, never waiting for writers. Listings are
 //! one statement each.
@@ -79,7 +84,11 @@
 //! transaction and the pipelined `COMMIT` becomes a rollback. A step that reads nothing (a
 //! change applied as it is) costs **one**, as does a read-only step and every listing. Each
 //! context is one joined statement: a bulk invite of 10,000 addresses reads them in one
-//! `unnest`. Statements are prepared once per pooled connection.
+//! `unnest`, and writes a run of rows into one table as one `INSERT … SELECT FROM unnest`.
+//! Statements are prepared once per pooled connection and planned once
+//! (`plan_cache_mode = force_generic_plan`: every statement is keyed, so its best plan does
+//! not depend on the values). The plans that could depend on statistics (an address's pending
+//! invitation among thousands) are held by a test that reads them from the server.
 //!
 //! ## Distributed PostgreSQL-compatible databases
 //!
