@@ -39,6 +39,16 @@ pub enum PostgresError {
         #[source]
         source: rustls::Error,
     },
+    /// The root certificates given to
+    /// [`PostgresOptions::tls_root_certificates`](crate::PostgresOptions::tls_root_certificates)
+    /// do not parse, or there are none.
+    #[cfg(feature = "tls")]
+    #[error("invalid TLS root certificates")]
+    Certificates {
+        /// What is wrong with them: the PEM parser's error, or that there were none.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// No connection to the server could be made (or the readiness check failed).
     #[error("cannot connect to PostgreSQL")]
     Connect {

@@ -113,7 +113,8 @@
 //!
 //! ## Features
 //!
-//! - `tls`: [`PostgresOptions::tls`] connects through rustls (`ring`, webpki roots).
+//! - `tls`: [`PostgresOptions::tls`] connects through rustls (`ring`), verified against the
+//!   webpki roots or the authorities given to [`PostgresOptions::tls_root_certificates`].
 
 #![forbid(unsafe_code)]
 

@@ -31,6 +31,9 @@ pub struct PostgresOptions {
     pub(crate) schema: String,
     #[cfg(feature = "tls")]
     pub(crate) tls: bool,
+    /// The certificates a server's must chain to, DER; empty for the webpki roots.
+    #[cfg(feature = "tls")]
+    pub(crate) roots: Vec<rustls::pki_types::CertificateDer<'static>>,
 }
 
 impl PostgresOptions {
@@ -51,6 +54,8 @@ impl PostgresOptions {
             schema: "roster".to_owned(),
             #[cfg(feature = "tls")]
             tls: false,
+            #[cfg(feature = "tls")]
+            roots: Vec::new(),
         })
     }
 
@@ -93,12 +98,39 @@ impl PostgresOptions {
         Ok(self)
     }
 
-    /// Connects over TLS (rustls, verified against the webpki root certificates), as the URL's
-    /// `sslmode` asks (`require` refuses a server without TLS).
+    /// Connects over TLS (rustls, verified against the webpki root certificates, or those of
+    /// [`PostgresOptions::tls_root_certificates`]), as the URL's `sslmode` asks (`require`
+    /// refuses a server without TLS).
     #[cfg(feature = "tls")]
     pub fn tls(mut self, on: bool) -> Self {
         self.tls = on;
         self
+    }
+
+    /// Connects over TLS and trusts only the certificate authorities in `pem` (one or more PEM
+    /// `CERTIFICATE` blocks) instead of the webpki roots: for a server whose certificate a
+    /// private or a cloud provider's CA signed (Amazon RDS's, say).
+    ///
+    /// # Errors
+    /// [`PostgresError::Certificates`] if `pem` holds no certificate or one that does not
+    /// parse.
+    #[cfg(feature = "tls")]
+    pub fn tls_root_certificates(mut self, pem: &[u8]) -> Result<Self, PostgresError> {
+        use rustls::pki_types::CertificateDer;
+        use rustls::pki_types::pem::PemObject;
+        let roots = CertificateDer::pem_slice_iter(pem)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|error| PostgresError::Certificates {
+                source: Box::new(error),
+            })?;
+        if roots.is_empty() {
+            return Err(PostgresError::Certificates {
+                source: "no CERTIFICATE block".into(),
+            });
+        }
+        self.tls = true;
+        self.roots = roots;
+        Ok(self)
     }
 
     /// The schema the store uses.
@@ -122,7 +154,8 @@ impl fmt::Debug for PostgresOptions {
             .field("statement_timeout", &self.statement_timeout)
             .field("schema", &self.schema);
         #[cfg(feature = "tls")]
-        out.field("tls", &self.tls);
+        out.field("tls", &self.tls)
+            .field("root_certificates", &self.roots.len());
         out.finish()
     }
 }

@@ -199,7 +199,14 @@ fn manager(
         ));
     }
     let mut roots = rustls::RootCertStore::empty();
-    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    if options.roots.is_empty() {
+        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    }
+    for root in &options.roots {
+        roots
+            .add(root.clone())
+            .map_err(|source| PostgresError::Tls { source })?;
+    }
     let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
         rustls::crypto::ring::default_provider(),
     ))
