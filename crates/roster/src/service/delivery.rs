@@ -21,6 +21,8 @@
 //! finishes the sends it started before it returns; a process stopped in the middle leaves its
 //! leased entries to be sent again once the lease runs out.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Duration, Utc};
 use futures_timer::Delay;
 use futures_util::future::{self, Either, FutureExt, Shared};
@@ -78,17 +80,15 @@ pub struct OutboxStatus {
 /// How the notices of one command fared right after its commit.
 pub(crate) struct Sent {
     pub(crate) report: DeliveryReport,
-    /// Each notice's status after its attempt, by the invitation it is about.
-    pub(crate) statuses: Vec<(InvitationId, DeliveryStatus)>,
+    /// Each notice's status after its attempt, by the invitation it is about (a map: a bulk
+    /// invite looks up each of its thousands of rows).
+    pub(crate) statuses: HashMap<InvitationId, DeliveryStatus>,
 }
 
 impl Sent {
     /// The status of the notice about `invitation`, if the command sent one.
     pub(crate) fn status_of(&self, invitation: InvitationId) -> Option<DeliveryStatus> {
-        self.statuses
-            .iter()
-            .find(|(about, _)| *about == invitation)
-            .map(|(_, status)| *status)
+        self.statuses.get(&invitation).copied()
     }
 }
 
@@ -157,7 +157,7 @@ impl Roster {
         if queued.is_empty() {
             return Sent {
                 report,
-                statuses: Vec::new(),
+                statuses: HashMap::new(),
             };
         }
         // Timers run on a thread of futures-timer's own, so deadlines hold on any executor;
@@ -170,14 +170,16 @@ impl Roster {
             .buffer_unordered(self.concurrency())
             .collect()
             .await;
-        let mut statuses = Vec::with_capacity(records.len());
+        let mut statuses = HashMap::with_capacity(records.len());
         for Record { entry, .. } in &records {
             match entry.status {
                 DeliveryStatus::Delivered => report.delivered += 1,
                 DeliveryStatus::Failed => report.failed += 1,
                 _ => report.retrying += 1,
             }
-            statuses.push((entry.notice.invitation, entry.status));
+            statuses
+                .entry(entry.notice.invitation)
+                .or_insert(entry.status);
         }
         self.keep_deliveries(records);
         Sent { report, statuses }
