@@ -12,6 +12,36 @@ use crate::codec::{self, Key, nanos, opt_key, opt_nanos};
 use crate::pipeline::Pipeline;
 use crate::sql;
 
+/// Rows of one table gathered a column at a time, and the statement that inserts them.
+pub(crate) trait Columns: Default {
+    /// What one row is written from.
+    type Row;
+    /// Adds a row's values to the columns.
+    fn push(&mut self, row: &Self::Row) -> Result<(), StoreError>;
+    /// Adds the statement inserting every row pushed.
+    fn add(self, p: &mut Pipeline);
+}
+
+/// Adds the inserts of `rows`: a single row by `one`, its own statement; more in one batch.
+pub(crate) fn insert<C: Columns>(
+    p: &mut Pipeline,
+    rows: &[&C::Row],
+    one: impl FnOnce(&mut Pipeline, &C::Row) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    match rows {
+        [] => Ok(()),
+        [row] => one(p, row),
+        rows => {
+            let mut columns = C::default();
+            for row in rows {
+                columns.push(row)?;
+            }
+            columns.add(p);
+            Ok(())
+        }
+    }
+}
+
 /// Invitations to insert, one column at a time.
 #[derive(Default)]
 pub(crate) struct Invitations {
@@ -31,8 +61,10 @@ pub(crate) struct Invitations {
     canonical: Vec<String>,
 }
 
-impl Invitations {
-    pub(crate) fn push(&mut self, i: &Invitation) -> Result<(), StoreError> {
+impl Columns for Invitations {
+    type Row = Invitation;
+
+    fn push(&mut self, i: &Invitation) -> Result<(), StoreError> {
         self.id.push(i.id.key());
         self.project.push(i.project.key());
         self.email.push(i.email.as_str().to_owned());
@@ -50,8 +82,8 @@ impl Invitations {
         Ok(())
     }
 
-    /// Adds the statement; `NotFound(Project)` unless every row's project exists.
-    pub(crate) fn add(self, p: &mut Pipeline) {
+    /// `NotFound(Project)` unless every row's project exists.
+    fn add(self, p: &mut Pipeline) {
         let rows = i64::try_from(self.id.len()).unwrap_or(i64::MAX);
         p.guarded(
             sql::INSERT_INVITATIONS,
@@ -88,8 +120,10 @@ pub(crate) struct AuditEvents {
     action: Vec<String>,
 }
 
-impl AuditEvents {
-    pub(crate) fn push(&mut self, event: &AuditEvent) -> Result<(), StoreError> {
+impl Columns for AuditEvents {
+    type Row = AuditEvent;
+
+    fn push(&mut self, event: &AuditEvent) -> Result<(), StoreError> {
         self.id.push(event.id.key());
         self.at.push(nanos(event.at)?);
         self.actor.push(opt_key(event.actor));
@@ -99,7 +133,7 @@ impl AuditEvents {
         Ok(())
     }
 
-    pub(crate) fn add(self, p: &mut Pipeline) {
+    fn add(self, p: &mut Pipeline) {
         p.query(
             sql::INSERT_AUDIT_EVENTS,
             params![
@@ -139,8 +173,10 @@ pub(crate) struct OutboxEntries {
     role_name: Vec<String>,
 }
 
-impl OutboxEntries {
-    pub(crate) fn push(&mut self, entry: &OutboxEntry) -> Result<(), StoreError> {
+impl Columns for OutboxEntries {
+    type Row = OutboxEntry;
+
+    fn push(&mut self, entry: &OutboxEntry) -> Result<(), StoreError> {
         let n = &entry.notice;
         self.id.push(entry.id.key());
         self.kind.push(codec::kind_name(n.kind)?);
@@ -165,7 +201,7 @@ impl OutboxEntries {
         Ok(())
     }
 
-    pub(crate) fn add(self, p: &mut Pipeline) {
+    fn add(self, p: &mut Pipeline) {
         p.query(
             sql::INSERT_OUTBOX_ENTRIES,
             params![

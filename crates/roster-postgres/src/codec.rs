@@ -144,6 +144,15 @@ pub(crate) fn present(row: &Row, idx: usize) -> Decoded<bool> {
     Ok(get::<Option<Uuid>>(row, idx)?.is_some())
 }
 
+/// The record `decode` reads at `at`, if a left join found one ([`present`]).
+fn optional<T>(row: &Row, at: usize, decode: fn(&Row, usize) -> Decoded<T>) -> Decoded<Option<T>> {
+    if present(row, at)? {
+        decode(row, at).map(Some)
+    } else {
+        Ok(None)
+    }
+}
+
 fn instant(row: &Row, idx: usize) -> Decoded<DateTime<Utc>> {
     Ok(DateTime::from_timestamp_nanos(get(row, idx)?))
 }
@@ -223,11 +232,7 @@ pub(crate) fn user(row: &Row, at: usize) -> Decoded<User> {
 
 /// A user from a left join at `at`, if there.
 pub(crate) fn opt_user(row: &Row, at: usize) -> Decoded<Option<User>> {
-    if present(row, at)? {
-        user(row, at).map(Some)
-    } else {
-        Ok(None)
-    }
+    optional(row, at, user)
 }
 
 /// A membership from `membership_columns!` at `at`.
@@ -243,11 +248,7 @@ pub(crate) fn membership(row: &Row, at: usize) -> Decoded<Membership> {
 
 /// A membership from a left join at `at`, if there.
 pub(crate) fn opt_membership(row: &Row, at: usize) -> Decoded<Option<Membership>> {
-    if present(row, at)? {
-        membership(row, at).map(Some)
-    } else {
-        Ok(None)
-    }
+    optional(row, at, membership)
 }
 
 /// A member: `membership_columns!`, then `user_columns!`.
@@ -283,11 +284,7 @@ pub(crate) fn invitation(row: &Row, at: usize) -> Decoded<Invitation> {
 
 /// An invitation from a left join at `at`, if there.
 pub(crate) fn opt_invitation(row: &Row, at: usize) -> Decoded<Option<Invitation>> {
-    if present(row, at)? {
-        invitation(row, at).map(Some)
-    } else {
-        Ok(None)
-    }
+    optional(row, at, invitation)
 }
 
 /// An audit event from `audit_columns!`.

@@ -10,7 +10,9 @@ use std::collections::HashMap;
 use roster::store::{
     AccountWrite, Expectation, InvitationWrite, MembershipWrite, OutboxWrite, UserWrite,
 };
-use roster::{Account, Change, Entity, Invitation, OutboxEntry, PasswordHash, StoreError, Version};
+use roster::{
+    Account, AuditEvent, Change, Entity, Invitation, OutboxEntry, PasswordHash, StoreError, Version,
+};
 use uuid::Uuid;
 
 use crate::codec::{self, Key, nanos, opt_key, opt_nanos};
@@ -138,7 +140,7 @@ pub(crate) fn add_change(
         match write {
             InvitationWrite::Insert(invitation) => run.push(invitation),
             InvitationWrite::Update(invitation) => {
-                insert_invitations(p, std::mem::take(&mut run))?;
+                insert_invitations(p, &std::mem::take(&mut run))?;
                 p.guarded(
                     sql::UPDATE_INVITATION,
                     invitation_row(invitation)?,
@@ -147,41 +149,33 @@ pub(crate) fn add_change(
             }
         }
     }
-    insert_invitations(p, run)?;
-    match change.audit.as_slice() {
-        [] => {}
-        [event] => {
-            p.query(
-                sql::INSERT_AUDIT_EVENT,
-                params![
-                    event.id.key(),
-                    nanos(event.at)?,
-                    opt_key(event.actor),
-                    event.account.key(),
-                    opt_key(event.project),
-                    codec::action_json(&event.action)?,
-                ],
-            );
-        }
-        events => {
-            let mut batch = batch::AuditEvents::default();
-            for event in events {
-                batch.push(event)?;
-            }
-            batch.add(p);
-        }
-    }
+    insert_invitations(p, &run)?;
+    let events: Vec<&AuditEvent> = change.audit.iter().collect();
+    batch::insert::<batch::AuditEvents>(p, &events, |p, event| {
+        p.query(
+            sql::INSERT_AUDIT_EVENT,
+            params![
+                event.id.key(),
+                nanos(event.at)?,
+                opt_key(event.actor),
+                event.account.key(),
+                opt_key(event.project),
+                codec::action_json(&event.action)?,
+            ],
+        );
+        Ok(())
+    })?;
     let mut run: Vec<&OutboxEntry> = Vec::new();
     for write in &change.outbox {
         match write {
             OutboxWrite::Insert(entry) => run.push(entry),
             update => {
-                insert_outbox(p, std::mem::take(&mut run))?;
+                insert_outbox(p, &std::mem::take(&mut run))?;
                 add_outbox(p, update)?;
             }
         }
     }
-    insert_outbox(p, run)?;
+    insert_outbox(p, &run)?;
     Ok(None)
 }
 
@@ -198,43 +192,24 @@ pub(crate) fn add_outbox(p: &mut Pipeline, write: &OutboxWrite) -> Result<(), St
     Ok(())
 }
 
-/// Inserts invitations: one a statement of its own, more one batch. An insert writes nothing
-/// when its project is missing: `NotFound(Project)`.
-fn insert_invitations(p: &mut Pipeline, run: Vec<&Invitation>) -> Result<(), StoreError> {
-    match run.as_slice() {
-        [] => {}
-        [invitation] => p.guarded(
+/// Inserts invitations. An insert writes nothing when its project is missing:
+/// `NotFound(Project)`.
+fn insert_invitations(p: &mut Pipeline, run: &[&Invitation]) -> Result<(), StoreError> {
+    batch::insert::<batch::Invitations>(p, run, |p, invitation| {
+        p.guarded(
             sql::INSERT_INVITATION,
             invitation_row(invitation)?,
             Entity::Project,
-        ),
-        invitations => {
-            let mut batch = batch::Invitations::default();
-            for invitation in invitations {
-                batch.push(invitation)?;
-            }
-            batch.add(p);
-        }
-    }
-    Ok(())
+        );
+        Ok(())
+    })
 }
 
-/// Inserts outbox entries: one a statement of its own, more one batch.
-fn insert_outbox(p: &mut Pipeline, run: Vec<&OutboxEntry>) -> Result<(), StoreError> {
-    match run.as_slice() {
-        [] => {}
-        [entry] => {
-            p.query(sql::INSERT_OUTBOX, outbox_row(entry)?);
-        }
-        entries => {
-            let mut batch = batch::OutboxEntries::default();
-            for entry in entries {
-                batch.push(entry)?;
-            }
-            batch.add(p);
-        }
-    }
-    Ok(())
+fn insert_outbox(p: &mut Pipeline, run: &[&OutboxEntry]) -> Result<(), StoreError> {
+    batch::insert::<batch::OutboxEntries>(p, run, |p, entry| {
+        p.query(sql::INSERT_OUTBOX, outbox_row(entry)?);
+        Ok(())
+    })
 }
 
 /// Each expectation as a guarded bump. A record named twice is bumped once; its later

@@ -8,41 +8,27 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use roster::{
-    Acceptance, InvitationState, InviteOutcome, InviteRequest, Limits, PasswordPolicy, Project,
-    Role, Roster, RosterConfig, RosterError, Store, User,
+    Acceptance, InvitationState, InviteOutcome, InviteRequest, Limits, Role, Roster, RosterError,
+    Store,
 };
 use roster_memory::RecordingNotifier;
 
-const PASSWORD: &str = "correct horse battery staple";
+use common::{PASSWORD, admin_with_project};
 
 /// One `Roster` per store, with fast password hashing and `limits`.
 fn services(stores: &[Arc<dyn Store>], limits: &Limits) -> Vec<Roster> {
     stores
         .iter()
         .map(|store| {
-            Roster::builder(store.clone(), Arc::new(RecordingNotifier::new()))
-                .config(
-                    RosterConfig::default()
-                        .limits(limits.clone())
-                        .passwords(PasswordPolicy::insecure_fast_for_tests()),
-                )
-                .build()
-                .expect("a valid configuration")
+            common::roster_builder(
+                store.clone(),
+                Arc::new(RecordingNotifier::new()),
+                limits.clone(),
+            )
+            .build()
+            .expect("a valid configuration")
         })
         .collect()
-}
-
-async fn admin_with_project(roster: &Roster) -> (User, Project) {
-    let admin = roster
-        .register("admin@example.com", PASSWORD)
-        .await
-        .unwrap();
-    let account = roster.create_account(admin.id, "Acme").await.unwrap();
-    let project = roster
-        .create_project(admin.id, account.id, "Rocket")
-        .await
-        .unwrap();
-    (admin, project)
 }
 
 fn token_of(outcome: InviteOutcome) -> roster::InvitationToken {

@@ -9,9 +9,7 @@ mod common;
 use std::sync::Arc;
 
 use chrono::Duration;
-use roster::{
-    InvitationState, InviteRequest, ManualClock, PasswordPolicy, Role, Roster, RosterConfig,
-};
+use roster::{InvitationState, InviteRequest, Limits, ManualClock, Role};
 use roster_memory::{Failure, RecordingNotifier};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -28,20 +26,15 @@ async fn after_a_server_restart_the_store_recovers_and_queued_notices_go_out() {
     };
     let notifier = RecordingNotifier::new();
     let clock = Arc::new(ManualClock::new("2026-03-01T09:00:00Z".parse().unwrap()));
-    let roster = Roster::builder(Arc::new(store), Arc::new(notifier.clone()))
-        .clock(clock.clone())
-        .config(RosterConfig::default().passwords(PasswordPolicy::insecure_fast_for_tests()))
-        .build()
-        .unwrap();
-    let admin = roster
-        .register("admin@example.com", "correct horse battery")
-        .await
-        .unwrap();
-    let account = roster.create_account(admin.id, "Acme").await.unwrap();
-    let project = roster
-        .create_project(admin.id, account.id, "Rocket")
-        .await
-        .unwrap();
+    let roster = common::roster_builder(
+        Arc::new(store),
+        Arc::new(notifier.clone()),
+        Limits::default(),
+    )
+    .clock(clock.clone())
+    .build()
+    .unwrap();
+    let (admin, project) = common::admin_with_project(&roster).await;
 
     // Mail is down: both invitations commit, their notices stay queued.
     notifier.fail_with(Failure::Temporary);

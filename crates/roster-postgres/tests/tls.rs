@@ -8,10 +8,11 @@
 
 mod common;
 
-use roster::{InviteRequest, PasswordPolicy, Role, Roster, RosterConfig};
+use std::sync::Arc;
+
+use roster::{InviteRequest, Limits, Role};
 use roster_memory::RecordingNotifier;
 use roster_postgres::{PostgresError, PostgresStore};
-use std::sync::Arc;
 use tokio_postgres::NoTls;
 
 const APPLICATION: &str = "roster_tls_test";
@@ -41,19 +42,14 @@ async fn the_store_works_over_tls_verified_against_the_root_it_was_given() {
         .expect("the certificate parses");
     let store = PostgresStore::connect_with(options).await.expect("connect");
     store.check().await.expect("ready");
-    let roster = Roster::builder(Arc::new(store), Arc::new(RecordingNotifier::new()))
-        .config(RosterConfig::default().passwords(PasswordPolicy::insecure_fast_for_tests()))
-        .build()
-        .unwrap();
-    let admin = roster
-        .register("admin@example.com", "correct horse battery")
-        .await
-        .unwrap();
-    let account = roster.create_account(admin.id, "Acme").await.unwrap();
-    let project = roster
-        .create_project(admin.id, account.id, "Rocket")
-        .await
-        .unwrap();
+    let roster = common::roster_builder(
+        Arc::new(store),
+        Arc::new(RecordingNotifier::new()),
+        Limits::default(),
+    )
+    .build()
+    .unwrap();
+    let (admin, project) = common::admin_with_project(&roster).await;
     let rows = [InviteRequest::new("ana@example.com", Role::USER)];
     assert_eq!(
         roster

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use roster::Store;
+use roster::{Limits, Notifier, PasswordPolicy, Project, RosterBuilder, RosterConfig, Store, User};
 use roster_postgres::{PostgresOptions, PostgresStore};
 
 /// The variable naming the server the tests use.
@@ -74,4 +74,34 @@ pub async fn instances(count: usize) -> Option<Vec<Arc<dyn Store>>> {
         stores.push(Arc::new(store));
     }
     Some(stores)
+}
+
+/// The password every test user registers with.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// A service on `store` sending through `notifier`, with fast password hashing and `limits`.
+pub fn roster_builder(
+    store: Arc<dyn Store>,
+    notifier: Arc<dyn Notifier>,
+    limits: Limits,
+) -> RosterBuilder {
+    roster::Roster::builder(store, notifier).config(
+        RosterConfig::default()
+            .limits(limits)
+            .passwords(PasswordPolicy::insecure_fast_for_tests()),
+    )
+}
+
+/// Registers an administrator and creates their account and a project.
+pub async fn admin_with_project(roster: &roster::Roster) -> (User, Project) {
+    let admin = roster
+        .register("admin@example.com", PASSWORD)
+        .await
+        .unwrap();
+    let account = roster.create_account(admin.id, "Acme").await.unwrap();
+    let project = roster
+        .create_project(admin.id, account.id, "Rocket")
+        .await
+        .unwrap();
+    (admin, project)
 }
