@@ -1,6 +1,10 @@
 //! Errors: [`PostgresError`] for connecting and migrating, and how PostgreSQL failures become
 //! [`StoreError`]s on the `Store` methods.
 
+use std::error::Error as StdError;
+use std::fmt;
+use std::sync::Arc;
+
 use roster::{Entity, StoreError};
 use tokio_postgres::error::SqlState;
 
@@ -180,5 +184,55 @@ pub(crate) fn connection_lost(error: &StoreError) -> bool {
         }
         // No answer at all: I/O.
         None => error.as_db_error().is_none(),
+    }
+}
+
+/// Whether `error` is a lock that a step joining a running transaction would have had to wait
+/// for (`55P03`, from `NOWAIT`).
+pub(crate) fn lock_unavailable(error: &StoreError) -> bool {
+    let StoreError::Backend { source, .. } = error else {
+        return false;
+    };
+    source
+        .downcast_ref::<tokio_postgres::Error>()
+        .and_then(tokio_postgres::Error::code)
+        .is_some_and(|code| *code == SqlState::LOCK_NOT_AVAILABLE)
+}
+
+/// `error` once for each of `count` steps that shared the transaction it ended. A step alone
+/// gets the error itself; steps together each get one of its kind (the record refused, or a
+/// backend failure as retryable as it, with it as the source).
+pub(crate) fn shared(error: StoreError, count: usize) -> Vec<StoreError> {
+    if count <= 1 {
+        return if count == 1 { vec![error] } else { Vec::new() };
+    }
+    let retryable = error.is_retryable();
+    let source = Arc::new(error);
+    (0..count)
+        .map(|_| match &*source {
+            StoreError::NotFound(entity) => StoreError::NotFound(*entity),
+            StoreError::AlreadyExists(entity) => StoreError::AlreadyExists(*entity),
+            StoreError::Conflict(entity) => StoreError::Conflict(*entity),
+            _ => StoreError::Backend {
+                source: Box::new(SharedFailure(source.clone())),
+                retryable,
+            },
+        })
+        .collect()
+}
+
+/// The failure of a transaction that several steps shared, as each of them reports it.
+#[derive(Debug)]
+struct SharedFailure(Arc<StoreError>);
+
+impl fmt::Display for SharedFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the transaction this step shared failed: {}", self.0)
+    }
+}
+
+impl StdError for SharedFailure {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        Some(&*self.0)
     }
 }

@@ -28,9 +28,25 @@ use crate::sql;
 const CONTEXT_COLUMNS: usize =
     PROJECT_COLUMNS + ACCOUNT_COLUMNS + USER_COLUMNS + MEMBERSHIP_COLUMNS;
 
+/// How a writing step takes its row locks.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Locking {
+    /// The step opens its transaction: it waits for each lock, its project's first.
+    Wait,
+    /// The step joins a transaction that already holds its project's lock (see
+    /// [`crate::group`]): it takes the others without waiting (`NOWAIT`), so that a transaction
+    /// holding the locks of several steps never waits while holding them, and two such can never
+    /// wait for each other.
+    Joined,
+}
+
 /// Adds the row locks a writing step takes for `read`, in the order that keeps instances from
 /// deadlocking: the project first, the actor second.
-pub(crate) fn locks(read: &Read, p: &mut Pipeline) {
+pub(crate) fn locks(read: &Read, p: &mut Pipeline, locking: Locking) {
+    let user_lock = match locking {
+        Locking::Wait => sql::LOCK_USER,
+        Locking::Joined => sql::LOCK_USER_NOWAIT,
+    };
     match read {
         Read::Nothing => {}
         Read::User(id) => {
@@ -45,6 +61,8 @@ pub(crate) fn locks(read: &Read, p: &mut Pipeline) {
         Read::Account(id) => {
             p.query(sql::LOCK_ACCOUNT, params![id.key()]);
         }
+        // A joining step's project is locked already.
+        Read::Project { .. } | Read::Member { .. } if locking == Locking::Joined => {}
         Read::Project { project, .. } | Read::Member { project, .. } => {
             p.query(sql::LOCK_PROJECT, params![project.key()]);
         }
@@ -67,9 +85,11 @@ pub(crate) fn locks(read: &Read, p: &mut Pipeline) {
             }
         }
         Read::Invite(query) => {
-            p.query(sql::LOCK_PROJECT, params![query.project.key()]);
+            if locking == Locking::Wait {
+                p.query(sql::LOCK_PROJECT, params![query.project.key()]);
+            }
             if query.sent_since.is_some() {
-                p.query(sql::LOCK_USER, params![query.actor.key()]);
+                p.query(user_lock, params![query.actor.key()]);
             }
         }
         Read::Notice { id, .. } => {

@@ -68,7 +68,7 @@
 //!
 //! Within one instance (one `PostgresStore` and its clones), writing steps that name their
 //! project wait their turn in the process before taking a connection, so that an instance's
-//! own tasks queue there rather than as backends waiting on the row lock; the lock still orders
+//! own tasks queue there (and run several to a transaction, see the `group` module) rather than as backends waiting on the row lock; the lock still orders
 //! instances, and is what the rules rest on.
 //!
 //! Read-only steps (previews, permission checks) run in a `REPEATABLE READ READ ONLY`
@@ -124,6 +124,7 @@ mod batch;
 mod codec;
 mod error;
 mod gather;
+mod group;
 mod migrate;
 mod options;
 mod queue;

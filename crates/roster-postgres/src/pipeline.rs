@@ -64,6 +64,19 @@ impl Pipeline {
         self.push(sql, params, Some(entity));
     }
 
+    /// Appends every statement of `other`; returns the position of its first, from which its
+    /// own positions count.
+    pub(crate) fn append(&mut self, other: Pipeline) -> usize {
+        let at = self.items.len();
+        self.items.extend(other.items);
+        at
+    }
+
+    /// How many statements the batch holds.
+    pub(crate) fn len(&self) -> usize {
+        self.items.len()
+    }
+
     fn push(&mut self, sql: &'static str, params: Vec<Param>, guards: Option<Entity>) -> usize {
         self.items.push(Item::Query {
             sql,
@@ -76,6 +89,12 @@ impl Pipeline {
     /// Sends every statement at once and waits for all answers: the rows of each, by position,
     /// or the first error in order.
     pub(crate) async fn run(self, client: &ClientWrapper) -> Result<Vec<Vec<Row>>, StoreError> {
+        self.run_at(client).await.map_err(|failure| failure.error)
+    }
+
+    /// As [`Pipeline::run`], with the position of the statement that failed first. Nothing
+    /// after it took effect in its transaction (it answered `25P02`).
+    pub(crate) async fn run_at(self, client: &ClientWrapper) -> Result<Vec<Vec<Row>>, Failure> {
         // Statements are prepared once per connection and cached; preparing the new ones of a
         // batch is itself pipelined.
         // Each distinct statement once: a bulk invite repeats two statements thousands of times,
@@ -93,7 +112,11 @@ impl Pipeline {
         let prepared = join_all(distinct.iter().map(|sql| client.prepare_cached(sql))).await;
         let mut statements = Vec::with_capacity(prepared.len());
         for statement in prepared {
-            statements.push(statement.map_err(store_error)?);
+            // Nothing was sent yet: the failure is the batch's first statement's.
+            statements.push(statement.map_err(|error| Failure {
+                at: 0,
+                error: store_error(error),
+            })?);
         }
         let mut guards = Vec::with_capacity(self.items.len());
         let mut futures: Vec<BoxFuture<'_, Result<Vec<Row>, tokio_postgres::Error>>> =
@@ -140,7 +163,8 @@ impl Pipeline {
         };
         let mut rows = Vec::with_capacity(futures.len());
         let mut first_error = None;
-        for ((future, early), guard) in futures.into_iter().zip(early).zip(guards) {
+        for (at, ((future, early), guard)) in futures.into_iter().zip(early).zip(guards).enumerate()
+        {
             let answer = match early {
                 Some(answer) => answer,
                 None => future.await,
@@ -148,7 +172,10 @@ impl Pipeline {
             match answer {
                 Ok(found) => rows.push(found),
                 Err(error) => {
-                    first_error.get_or_insert_with(|| guarded_error(error, guard));
+                    first_error.get_or_insert_with(|| Failure {
+                        at,
+                        error: guarded_error(error, guard),
+                    });
                     rows.push(Vec::new());
                 }
             }
@@ -158,6 +185,14 @@ impl Pipeline {
             None => Ok(rows),
         }
     }
+}
+
+/// The first failure of a batch: where, and what.
+pub(crate) struct Failure {
+    /// The position of the statement that failed.
+    pub(crate) at: usize,
+    /// Its error.
+    pub(crate) error: StoreError,
 }
 
 /// A guard's refusal as the contract's error, any other failure as [`store_error`] maps it.

@@ -203,6 +203,11 @@ pub(crate) const LOCK_PROJECT_OF_NOTICE: &str = "SELECT 1 FROM projects WHERE id
 /// sent in any project.
 pub(crate) const LOCK_USER: &str = "SELECT 1 FROM users WHERE id = $1 FOR NO KEY UPDATE";
 
+/// A user's row lock, taken without waiting (`$1` user): by a step joining a transaction that
+/// holds other steps' locks.
+pub(crate) const LOCK_USER_NOWAIT: &str =
+    "SELECT 1 FROM users WHERE id = $1 FOR NO KEY UPDATE NOWAIT";
+
 /// An account's row lock (`$1` account), for steps that read an account to change it.
 pub(crate) const LOCK_ACCOUNT: &str = "SELECT 1 FROM accounts WHERE id = $1 FOR NO KEY UPDATE";
 

@@ -19,7 +19,7 @@ use crate::error::{PostgresError, connection_lost, pool_error};
 use crate::gather::{self, Plan};
 use crate::options::PostgresOptions;
 use crate::pipeline::Pipeline;
-use crate::queue::{self, ProjectQueue};
+use crate::queue::{self, Queues};
 use crate::{migrate, read, write};
 
 /// A [`Store`] on a PostgreSQL database, for services that run several instances: every rule
@@ -32,7 +32,7 @@ use crate::{migrate, read, write};
 pub struct PostgresStore {
     pool: Pool,
     schema: String,
-    queue: Arc<ProjectQueue>,
+    pub(crate) queues: Arc<Queues>,
 }
 
 impl PostgresStore {
@@ -88,7 +88,7 @@ impl PostgresStore {
         Ok(PostgresStore {
             pool,
             schema: options.schema,
-            queue: Arc::new(ProjectQueue::new()),
+            queues: Arc::default(),
         })
     }
 
@@ -122,7 +122,12 @@ impl PostgresStore {
         &self.schema
     }
 
-    async fn session(&self) -> Result<Session, StoreError> {
+    /// The most connections the pool holds.
+    pub(crate) fn pool_size(&self) -> usize {
+        self.pool.status().max_size
+    }
+
+    pub(crate) async fn session(&self) -> Result<Session, StoreError> {
         Ok(Session(Some(self.pool.get().await.map_err(pool_error)?)))
     }
 
@@ -145,11 +150,9 @@ impl PostgresStore {
     /// contract allows one call per attempt). Once the commit is sent, whether the change
     /// landed is unknown, and the retryable error is the answer.
     async fn run_step(&self, step: &mut Step) -> Result<(), StoreError> {
-        // Held until the step ends, before a connection is taken.
-        let _turn = self.queue.turn(queue::project_of(step)).await;
         // Every pooled connection may be dead at once (a restart): one more try than the pool
         // holds reaches a fresh one.
-        let mut tries = self.pool.status().max_size + 1;
+        let mut tries = self.pool_size() + 1;
         loop {
             tries -= 1;
             let session = self.session().await?;
@@ -174,7 +177,10 @@ impl PostgresStore {
 
 /// Ends a session: back to the pool after success, or after a rollback that worked; closed
 /// otherwise.
-async fn end<T>(session: Session, result: Result<T, StoreError>) -> Result<T, StoreError> {
+pub(crate) async fn end<T>(
+    session: Session,
+    result: Result<T, StoreError>,
+) -> Result<T, StoreError> {
     if result.is_err()
         && (session.client().is_closed()
             || session.client().batch_execute("ROLLBACK").await.is_err())
@@ -233,16 +239,16 @@ fn manager(
 
 /// A pooled connection that goes back to the pool only through [`Session::keep`]; dropped
 /// otherwise, it is closed (and the server rolls back whatever it was doing).
-struct Session(Option<Object>);
+pub(crate) struct Session(Option<Object>);
 
 impl Session {
-    fn client(&self) -> &ClientWrapper {
+    pub(crate) fn client(&self) -> &ClientWrapper {
         self.0
             .as_ref()
             .expect("a session holds its connection until it ends")
     }
 
-    fn keep(mut self) {
+    pub(crate) fn keep(mut self) {
         drop(self.0.take());
     }
 }
@@ -265,7 +271,7 @@ async fn change(
 ) -> Result<(), StoreError> {
     let mut p = Pipeline::default();
     p.command("BEGIN ISOLATION LEVEL READ COMMITTED");
-    gather::locks(&step.read, &mut p);
+    gather::locks(&step.read, &mut p, gather::Locking::Wait);
     for entry in &step.deliveries {
         write::add_outbox(&mut p, &OutboxWrite::Update(entry.clone()))?;
     }
@@ -321,7 +327,18 @@ impl fmt::Debug for PostgresStore {
 #[async_trait]
 impl Store for PostgresStore {
     async fn transact(&self, mut step: Step) -> Result<(), StoreError> {
-        self.run_step(&mut step).await
+        let Some(project) = queue::project_of(&step) else {
+            return self.run_step(&mut step).await;
+        };
+        let (outcome, started) = self.queues.join(project, step);
+        if started {
+            tokio::spawn(self.clone().drive(project));
+        }
+        outcome.await.unwrap_or_else(|_| {
+            Err(StoreError::transient(
+                "the task running this project's transactions stopped (the runtime is shutting down)",
+            ))
+        })
     }
 
     async fn projects(&self, account: AccountId) -> Result<Vec<Project>, StoreError> {
