@@ -11,7 +11,7 @@
 
 use roster::store::{
     InvitationContext, InvitationKey, InviteContext, InviteQuery, Invitee, MemberContext,
-    NoticeContext, ProjectContext, Read, Snapshot,
+    NoticeContext, OutboxWrite, ProjectContext, Read, Snapshot, Step,
 };
 use roster::{StoreError, UserId};
 use tokio_postgres::Row;
@@ -22,7 +22,7 @@ use crate::codec::{
     USER_COLUMNS,
 };
 use crate::pipeline::Pipeline;
-use crate::sql;
+use crate::{sql, write};
 
 /// How many columns a project context spans (`context_columns!`).
 const CONTEXT_COLUMNS: usize =
@@ -98,6 +98,17 @@ pub(crate) fn locks(read: &Read, p: &mut Pipeline, locking: Locking) {
         // A read this crate does not know yet takes no lock; `reads` refuses it.
         _ => {}
     }
+}
+
+/// What a writing step sends before its decision: its locks, its delivery records, its reads.
+pub(crate) fn prelude(step: &Step, locking: Locking) -> Result<(Pipeline, Plan), StoreError> {
+    let mut p = Pipeline::default();
+    locks(&step.read, &mut p, locking);
+    for entry in &step.deliveries {
+        write::add_outbox(&mut p, &OutboxWrite::Update(entry.clone()))?;
+    }
+    let plan = reads(&step.read, &mut p)?;
+    Ok((p, plan))
 }
 
 /// Where the answers of a read's statements are in the batch.

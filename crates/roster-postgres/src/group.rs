@@ -26,11 +26,10 @@
 //!   down every snapshot on the server.
 
 use deadpool_postgres::ClientWrapper;
-use roster::store::{OutboxWrite, Step};
 use roster::{Change, ProjectId, StoreError};
 
 use crate::error::{connection_lost, lock_unavailable, shared};
-use crate::gather::{self, Locking, Plan};
+use crate::gather::{self, Locking};
 use crate::pipeline::{Failure, Pipeline};
 use crate::queue::Waiter;
 use crate::store::{PostgresStore, end};
@@ -188,7 +187,7 @@ impl PostgresStore {
             } else {
                 Locking::Wait
             };
-            let (prelude, plan) = match prelude(&members[at].waiter.step, locking) {
+            let (prelude, plan) = match gather::prelude(&members[at].waiter.step, locking) {
                 Ok(prelude) => prelude,
                 Err(error) => {
                     members[at].outcome = Some(Err(error));
@@ -264,17 +263,6 @@ impl PostgresStore {
             at += 1;
         }
     }
-}
-
-/// What a step sends before its decision: its locks, its delivery records and its reads.
-fn prelude(step: &Step, locking: Locking) -> Result<(Pipeline, Plan), StoreError> {
-    let mut p = Pipeline::default();
-    gather::locks(&step.read, &mut p, locking);
-    for entry in &step.deliveries {
-        write::add_outbox(&mut p, &OutboxWrite::Update(entry.clone()))?;
-    }
-    let plan = gather::reads(&step.read, &mut p)?;
-    Ok((p, plan))
 }
 
 /// A change's writes as a batch of their own, or the refusal known before sending them.

@@ -67,9 +67,10 @@
 //! retryable error instead.
 //!
 //! Within one instance (one `PostgresStore` and its clones), writing steps that name their
-//! project wait their turn in the process before taking a connection, so that an instance's
-//! own tasks queue there (and run several to a transaction, see the `group` module) rather than as backends waiting on the row lock; the lock still orders
-//! instances, and is what the rules rest on.
+//! project queue in the process, and one task runs them, several to a transaction (group
+//! commit: one row lock and one `COMMIT` for many steps, each behind a savepoint), rather than
+//! each waiting as a backend on the row lock; the lock still orders instances, and is what the
+//! rules rest on.
 //!
 //! Read-only steps (previews, permission checks) run in a `REPEATABLE READ READ ONLY`
 //! transaction without locks: one consistent snapshot, never waiting for writers. Listings are

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use deadpool_postgres::{
     ClientWrapper, Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime,
 };
-use roster::store::{InvitationQuery, Member, OutboxQuery, OutboxWrite, Snapshot, Step};
+use roster::store::{InvitationQuery, Member, OutboxQuery, Snapshot, Step};
 use roster::{
     Account, AccountId, AuditEvent, Email, EventId, Invitation, OutboxEntry, PasswordHash, Project,
     ProjectId, Store, StoreError, User, UserId,
@@ -271,18 +271,18 @@ async fn change(
 ) -> Result<(), StoreError> {
     let mut p = Pipeline::default();
     p.command("BEGIN ISOLATION LEVEL READ COMMITTED");
-    gather::locks(&step.read, &mut p, gather::Locking::Wait);
-    for entry in &step.deliveries {
-        write::add_outbox(&mut p, &OutboxWrite::Update(entry.clone()))?;
-    }
-    let plan = gather::reads(&step.read, &mut p)?;
+    let (prelude, plan) = gather::prelude(step, gather::Locking::Wait)?;
+    let reads_at = p.append(prelude);
     let (mut p, snapshot) = if matches!(plan, Plan::Nothing) {
         // One batch, which ends in the commit.
         committing.store(true, Ordering::Relaxed);
         (p, Snapshot::Nothing)
     } else {
         let rows = p.run(client).await?;
-        (Pipeline::default(), gather::snapshot(plan, &rows)?)
+        (
+            Pipeline::default(),
+            gather::snapshot(plan, &rows[reads_at..])?,
+        )
     };
     let change = step.decide(snapshot)?;
     if let Some(refusal) = write::add_change(&mut p, &change)? {
