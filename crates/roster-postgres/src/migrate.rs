@@ -31,10 +31,15 @@ const MIGRATIONS: &[Migration] = &[
         name: "open_invitations_index",
         sql: include_str!("../migrations/0002_open_invitations_index.sql"),
     },
+    Migration {
+        version: 3,
+        name: "project_versions",
+        sql: include_str!("../migrations/0003_project_versions.sql"),
+    },
 ];
 
 /// The schema version this crate writes: the newest migration's.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// The first key of roster's advisory locks (the second is the schema name's hash).
 const LOCK_CLASS: i32 = 0x0520_5e7a;

@@ -13,8 +13,10 @@ macro_rules! project_columns {
             ".name, ",
             $t,
             ".created_at, ",
+            // The current version is the newest row: one step of a backward index scan.
+            "(SELECT max(pv.version) FROM project_versions pv WHERE pv.project_id = ",
             $t,
-            ".version"
+            ".id)"
         )
     };
 }
@@ -451,10 +453,14 @@ macro_rules! found {
 // ---- writes ----
 
 /// Moves a project one version forward if it is at `$2` (`$1` id), raising `RS404` if it does
-/// not exist and `RS409` if it is at another version.
-pub(crate) const BUMP_PROJECT: &str = "WITH bumped AS (UPDATE projects SET version = version + 1 \
-     WHERE id = $1 AND version = $2 RETURNING 1) SELECT roster_bumped((SELECT count(*) FROM \
-     bumped), EXISTS (SELECT 1 FROM projects WHERE id = $1))";
+/// not exist and `RS409` if it is at another version. The next version is inserted and the one
+/// it supersedes deleted (see migration 0003); a concurrent bump from the same version is
+/// refused by the primary key.
+pub(crate) const BUMP_PROJECT: &str = "WITH bumped AS (INSERT INTO project_versions (project_id, \
+     version) SELECT $1, $2::bigint + 1 WHERE (SELECT max(version) FROM project_versions WHERE \
+     project_id = $1) = $2 RETURNING 1), superseded AS (DELETE FROM project_versions WHERE \
+     project_id = $1 AND version = $2 AND EXISTS (SELECT 1 FROM bumped)) \
+     SELECT roster_bumped((SELECT count(*) FROM bumped), EXISTS (SELECT 1 FROM projects WHERE id = $1))";
 
 /// The same for a user.
 pub(crate) const BUMP_USER: &str = "WITH bumped AS (UPDATE users SET version = version + 1 \
@@ -479,8 +485,9 @@ pub(crate) const INSERT_ACCOUNT_ADMINISTRATORS: &str = "INSERT INTO account_admi
      FROM unnest($2::uuid[]) WITH ORDINALITY AS t(user_id, ord)";
 
 /// A new project, at the initial version.
-pub(crate) const INSERT_PROJECT: &str =
-    "INSERT INTO projects (id, account_id, name, created_at, version) VALUES ($1, $2, $3, $4, 0)";
+pub(crate) const INSERT_PROJECT: &str = "WITH p AS (INSERT INTO projects (id, account_id, name, \
+     created_at) VALUES ($1, $2, $3, $4) RETURNING id) INSERT INTO project_versions (project_id, \
+     version) SELECT id, 0 FROM p";
 
 /// A new user, at the initial version.
 pub(crate) const INSERT_USER: &str = "INSERT INTO users (id, email, registered_at, created_at, \

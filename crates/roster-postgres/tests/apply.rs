@@ -66,6 +66,51 @@ async fn a_project_named_twice_at_two_versions_conflicts_and_applies_nothing() {
     assert_eq!(events, vec![world.created]);
 }
 
+/// Two bumps from one version that meet at the primary key of `project_versions` instead of
+/// at the project's lock (another writer that does not take it): the second is a conflict.
+#[tokio::test]
+async fn a_bump_that_loses_the_race_on_the_version_row_conflicts() {
+    let Some((store, url, schema)) = common::fresh_postgres().await else {
+        return;
+    };
+    let fx = Fixtures::default();
+    let world = World::seed(&store, &fx, start()).await.unwrap();
+    let (project, v0) = (world.project.id, world.project.version);
+    let (mut client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let other = client.transaction().await.unwrap();
+    other
+        .execute(
+            &format!(
+                "INSERT INTO \"{schema}\".project_versions (project_id, version) VALUES ($1, $2)"
+            ),
+            &[&project.as_uuid(), &(i64::try_from(v0.0).unwrap() + 1)],
+        )
+        .await
+        .unwrap();
+    let racing = tokio::spawn({
+        let store = store.clone();
+        async move {
+            store
+                .apply(Change {
+                    expect: vec![at(project, v0)],
+                    ..Change::default()
+                })
+                .await
+        }
+    });
+    // The store's bump waits on the other insert of the same key, then loses to its commit.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    other.commit().await.unwrap();
+    let refused = racing.await.unwrap();
+    assert!(
+        matches!(refused, Err(StoreError::Conflict(Entity::Project))),
+        "{refused:?}"
+    );
+}
+
 #[tokio::test]
 async fn a_version_beyond_bigint_conflicts_or_is_not_found() {
     let Some((store, fx, world)) = seeded().await else {

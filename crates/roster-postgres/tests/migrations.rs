@@ -100,6 +100,58 @@ async fn a_newer_schema_is_refused_untouched() {
     assert_eq!(recorded(&client, &schema).await, versions);
 }
 
+/// A project's version survives the move out of its row (migration 0003) and goes on from there.
+#[tokio::test]
+async fn a_schema_at_version_2_keeps_its_projects_versions() {
+    use roster::store::Expectation;
+    use roster::{Change, StoreExt, Version};
+    let Some(url) = common::url() else {
+        return;
+    };
+    let schema = common::unique_schema();
+    let client = raw(&url).await;
+    let (account, project) = (uuid::Uuid::from_u128(0xa), uuid::Uuid::from_u128(0xb));
+    client
+        .batch_execute(&format!(
+            "CREATE SCHEMA \"{schema}\"; SET search_path TO \"{schema}\";
+             CREATE TABLE roster_schema (version bigint PRIMARY KEY, name text NOT NULL,
+                 applied_at timestamptz NOT NULL DEFAULT now());
+             {initial}
+             {second}
+             INSERT INTO roster_schema (version, name) VALUES (1, 'initial'), (2, 'open_invitations_index');
+             INSERT INTO accounts (id, name, created_at) VALUES ('{account}', 'A', 0);
+             INSERT INTO projects (id, account_id, name, created_at, version)
+                 VALUES ('{project}', '{account}', 'P', 0, 7);
+             RESET search_path;",
+            initial = include_str!("../migrations/0001_initial.sql"),
+            second = include_str!("../migrations/0002_open_invitations_index.sql"),
+        ))
+        .await
+        .unwrap();
+    let store = PostgresStore::connect_with(common::options(&url, &schema))
+        .await
+        .unwrap();
+    let id = roster::ProjectId::from_uuid(project);
+    let migrated = store
+        .project(id)
+        .await
+        .unwrap()
+        .expect("the project is kept");
+    assert_eq!(migrated.version, Version(7));
+    store
+        .apply(Change {
+            expect: vec![Expectation::ProjectVersion {
+                project: id,
+                version: Version(7),
+            }],
+            ..Change::default()
+        })
+        .await
+        .unwrap();
+    let bumped = store.project(id).await.unwrap().unwrap();
+    assert_eq!(bumped.version, Version(8));
+}
+
 #[tokio::test]
 async fn errors_and_options_never_show_the_password() {
     let options = roster_postgres::PostgresOptions::new(

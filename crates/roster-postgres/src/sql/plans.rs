@@ -40,6 +40,7 @@ async fn populated() -> Option<(Client, uuid::Uuid)> {
              ALTER TABLE users SET (autovacuum_enabled = false);
              INSERT INTO accounts (id, name, created_at) VALUES ('{project}', 'A', 0);
              INSERT INTO projects (id, account_id, name, created_at) VALUES ('{project}', '{project}', 'P', 0);
+             INSERT INTO project_versions (project_id, version) VALUES ('{project}', 0);
              INSERT INTO users (id, email, email_canonical, created_at)
                  SELECT gen_random_uuid(), 'u' || n || '@x.example', 'u' || n || '@x.example', 0
                  FROM generate_series(1, {HELD}) n;
