@@ -91,6 +91,8 @@ async fn queued(
         // In the queue before the next one.
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    // Every step queued (one that is late is not lost: it runs in a transaction after).
+    tokio::time::sleep(Duration::from_millis(200)).await;
     locker.batch_execute("COMMIT").await.unwrap();
     let mut outcomes = Vec::new();
     for (event, task) in tasks {
