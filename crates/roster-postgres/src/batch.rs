@@ -3,9 +3,13 @@
 //! per address): the server then plans and executes one statement instead of thousands, and
 //! answers once.
 //!
-//! A change of a single row keeps its one-row statement; the batch is only for runs.
+//! A change of a single row keeps its one-row statement; the batch is only for runs. Runs of
+//! outbox updates (a step's delivery records: a bulk invite's sends come back as one per
+//! address) are batched the same way, as one `UPDATE … FROM unnest(…)`.
 
-use roster::{AuditEvent, Entity, Invitation, OutboxEntry, StoreError};
+use std::collections::HashMap;
+
+use roster::{AuditEvent, Entity, Invitation, NoticeId, OutboxEntry, StoreError};
 use uuid::Uuid;
 
 use crate::codec::{self, Key, nanos, opt_key, opt_nanos};
@@ -202,30 +206,68 @@ impl Columns for OutboxEntries {
     }
 
     fn add(self, p: &mut Pipeline) {
-        p.query(
-            sql::INSERT_OUTBOX_ENTRIES,
-            params![
-                self.id,
-                self.kind,
-                self.to,
-                self.invitation,
-                self.project,
-                self.project_name,
-                self.account_name,
-                self.role,
-                self.inviter,
-                self.expires_at,
-                self.send,
-                self.status,
-                self.attempts,
-                self.next_attempt_at,
-                self.last_error,
-                self.created_at,
-                self.finished_at,
-                self.language,
-                self.sent_by,
-                self.role_name,
-            ],
-        );
+        p.query(sql::INSERT_OUTBOX_ENTRIES, self.params());
     }
+}
+
+impl OutboxEntries {
+    fn params(self) -> Vec<crate::pipeline::Param> {
+        params![
+            self.id,
+            self.kind,
+            self.to,
+            self.invitation,
+            self.project,
+            self.project_name,
+            self.account_name,
+            self.role,
+            self.inviter,
+            self.expires_at,
+            self.send,
+            self.status,
+            self.attempts,
+            self.next_attempt_at,
+            self.last_error,
+            self.created_at,
+            self.finished_at,
+            self.language,
+            self.sent_by,
+            self.role_name,
+        ]
+    }
+}
+
+/// Adds the updates of `entries`, in order: a single one by `one`; more in one statement,
+/// `NotFound(OutboxEntry)` unless every entry exists. Every update writes the whole entry, so of
+/// an entry written twice only its last write is sent.
+pub(crate) fn update_outbox(
+    p: &mut Pipeline,
+    entries: &[&OutboxEntry],
+    one: impl FnOnce(&mut Pipeline, &OutboxEntry) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let mut last: HashMap<NoticeId, usize> = HashMap::with_capacity(entries.len());
+    for (at, entry) in entries.iter().enumerate() {
+        last.insert(entry.id, at);
+    }
+    let latest = entries
+        .iter()
+        .enumerate()
+        .filter(|(at, entry)| last[&entry.id] == *at)
+        .map(|(_, entry)| *entry);
+    if last.len() == 1 {
+        // Every entry is the same one: its last write is all there is to send.
+        return entries.last().map_or(Ok(()), |entry| one(p, entry));
+    }
+    let mut columns = OutboxEntries::default();
+    for entry in latest {
+        columns.push(entry)?;
+    }
+    let rows = i64::try_from(columns.id.len()).unwrap_or(i64::MAX);
+    let mut params = columns.params();
+    params.push(Box::new(rows));
+    p.guarded(sql::UPDATE_OUTBOX_ENTRIES, params, Entity::OutboxEntry);
+    Ok(())
 }

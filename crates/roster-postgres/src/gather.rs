@@ -11,9 +11,9 @@
 
 use roster::store::{
     InvitationContext, InvitationKey, InviteContext, InviteQuery, Invitee, MemberContext,
-    NoticeContext, OutboxWrite, ProjectContext, Read, Snapshot, Step,
+    NoticeContext, ProjectContext, Read, Snapshot, Step,
 };
-use roster::{StoreError, UserId};
+use roster::{OutboxEntry, StoreError, UserId};
 use tokio_postgres::Row;
 
 use crate::codec::{self, Key, bound};
@@ -104,9 +104,8 @@ pub(crate) fn locks(read: &Read, p: &mut Pipeline, locking: Locking) {
 pub(crate) fn prelude(step: &Step, locking: Locking) -> Result<(Pipeline, Plan), StoreError> {
     let mut p = Pipeline::default();
     locks(&step.read, &mut p, locking);
-    for entry in &step.deliveries {
-        write::add_outbox(&mut p, &OutboxWrite::Update(entry.clone()))?;
-    }
+    let deliveries: Vec<&OutboxEntry> = step.deliveries.iter().collect();
+    write::update_outbox(&mut p, &deliveries)?;
     let plan = reads(&step.read, &mut p)?;
     Ok((p, plan))
 }

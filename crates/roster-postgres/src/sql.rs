@@ -578,5 +578,23 @@ pub(crate) const UPDATE_OUTBOX: &str = found!(
      language = $18, sent_by = $19, role_name = $20 WHERE id = $1"
 );
 
+/// Outbox entries' fields, a column per array (in [`INSERT_OUTBOX`]'s order, `$21` how many,
+/// each id once): `RS404` unless every one exists.
+pub(crate) const UPDATE_OUTBOX_ENTRIES: &str = "WITH w AS (UPDATE outbox o SET kind = r.kind, \
+     to_email = r.to_email, invitation_id = r.invitation_id, project_id = r.project_id, \
+     project_name = r.project_name, account_name = r.account_name, role = r.role, \
+     inviter = r.inviter, expires_at = r.expires_at, send = r.send, status = r.status, \
+     attempts = r.attempts, next_attempt_at = r.next_attempt_at, last_error = r.last_error, \
+     created_at = r.created_at, finished_at = r.finished_at, language = r.language, \
+     sent_by = r.sent_by, role_name = r.role_name \
+     FROM unnest($1::uuid[], $2::text[], $3::text[], $4::uuid[], $5::uuid[], $6::text[], \
+     $7::text[], $8::text[], $9::text[], $10::bigint[], $11::bigint[], $12::text[], \
+     $13::bigint[], $14::bigint[], $15::text[], $16::bigint[], $17::bigint[], $18::text[], \
+     $19::uuid[], $20::text[]) AS r (id, kind, to_email, invitation_id, project_id, \
+     project_name, account_name, role, inviter, expires_at, send, status, attempts, \
+     next_attempt_at, last_error, created_at, finished_at, language, sent_by, role_name) \
+     WHERE o.id = r.id RETURNING 1) \
+     SELECT roster_found(CASE (SELECT count(*) FROM w) WHEN $21 THEN $21 ELSE 0 END)";
+
 #[cfg(test)]
 mod plans;

@@ -165,31 +165,33 @@ pub(crate) fn add_change(
         );
         Ok(())
     })?;
-    let mut run: Vec<&OutboxEntry> = Vec::new();
+    // Runs of inserts and of updates, each run one statement, in the change's order.
+    let mut inserts: Vec<&OutboxEntry> = Vec::new();
+    let mut updates: Vec<&OutboxEntry> = Vec::new();
     for write in &change.outbox {
         match write {
-            OutboxWrite::Insert(entry) => run.push(entry),
-            update => {
-                insert_outbox(p, &std::mem::take(&mut run))?;
-                add_outbox(p, update)?;
+            OutboxWrite::Insert(entry) => {
+                update_outbox(p, &std::mem::take(&mut updates))?;
+                inserts.push(entry);
+            }
+            OutboxWrite::Update(entry) => {
+                insert_outbox(p, &std::mem::take(&mut inserts))?;
+                updates.push(entry);
             }
         }
     }
-    insert_outbox(p, &run)?;
+    insert_outbox(p, &inserts)?;
+    update_outbox(p, &updates)?;
     Ok(None)
 }
 
-/// Adds one outbox write (also how a step's delivery records are written).
-pub(crate) fn add_outbox(p: &mut Pipeline, write: &OutboxWrite) -> Result<(), StoreError> {
-    match write {
-        OutboxWrite::Insert(entry) => {
-            p.query(sql::INSERT_OUTBOX, outbox_row(entry)?);
-        }
-        OutboxWrite::Update(entry) => {
-            p.guarded(sql::UPDATE_OUTBOX, outbox_row(entry)?, Entity::OutboxEntry);
-        }
-    }
-    Ok(())
+/// Updates outbox entries (also how a step's delivery records are written), a run in one
+/// statement.
+pub(crate) fn update_outbox(p: &mut Pipeline, run: &[&OutboxEntry]) -> Result<(), StoreError> {
+    batch::update_outbox(p, run, |p, entry| {
+        p.guarded(sql::UPDATE_OUTBOX, outbox_row(entry)?, Entity::OutboxEntry);
+        Ok(())
+    })
 }
 
 /// Inserts invitations. An insert writes nothing when its project is missing:

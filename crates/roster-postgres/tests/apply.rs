@@ -1,12 +1,12 @@
-//! Corners of `apply` the shared suite does not reach: a record named by two expectations, and
-//! values the store cannot keep exactly (as the SQLite store's tests of the same names). Skipped
+//! Corners of `apply` the shared suite does not reach: a record named by two expectations, runs
+//! of outbox updates written as one statement, and values the store cannot keep exactly (as the SQLite store's tests of the same names). Skipped
 //! with a notice when `ROSTER_POSTGRES_URL` is unset.
 
 mod common;
 
 use chrono::{TimeZone, Utc};
 use roster::StoreExt;
-use roster::store::{Expectation, UserWrite};
+use roster::store::{Expectation, OutboxWrite, Step, UserWrite};
 use roster::{Change, Entity, Store, StoreError, Version};
 use roster_postgres::PostgresStore;
 use roster_testkit::fixtures::{Fixtures, World, start};
@@ -207,4 +207,98 @@ async fn instants_read_back_to_the_nanosecond() {
     };
     store.apply(change).await.unwrap();
     assert_eq!(store.user(user.id).await.unwrap(), Some(user));
+}
+
+/// An entry as a delivery pass might record it: `attempts` tells the writes apart.
+fn attempted(entry: &roster::OutboxEntry, attempts: u32) -> roster::OutboxEntry {
+    roster::OutboxEntry {
+        attempts,
+        last_error: Some(format!("attempt {attempts}")),
+        ..entry.clone()
+    }
+}
+
+/// Two more entries beside the world's, stored.
+async fn three_entries(
+    store: &PostgresStore,
+    fx: &Fixtures,
+    world: &World,
+) -> [roster::OutboxEntry; 3] {
+    let second = fx.outbox_entry(world.now, &world.invitation);
+    let third = fx.outbox_entry(world.now, &world.invitation);
+    store
+        .apply(Change {
+            outbox: vec![
+                OutboxWrite::Insert(second.clone()),
+                OutboxWrite::Insert(third.clone()),
+            ],
+            ..Change::default()
+        })
+        .await
+        .unwrap();
+    [world.notice.clone(), second, third]
+}
+
+#[tokio::test]
+async fn a_run_of_outbox_updates_writes_each_entry_its_last_record() {
+    let Some((store, fx, world)) = seeded().await else {
+        return;
+    };
+    let [first, second, third] = three_entries(&store, &fx, &world).await;
+    // A change's updates, and a step's delivery records, each as one run.
+    store
+        .apply(Change {
+            outbox: vec![
+                OutboxWrite::Update(attempted(&first, 1)),
+                OutboxWrite::Update(attempted(&second, 1)),
+                OutboxWrite::Update(attempted(&first, 2)),
+            ],
+            ..Change::default()
+        })
+        .await
+        .unwrap();
+    let step = Step::write(Change::default()).with_deliveries(vec![
+        attempted(&second, 3),
+        attempted(&first, 4),
+        attempted(&second, 5),
+    ]);
+    store.transact(step).await.unwrap();
+    let attempts = async |id| store.outbox_entry(id).await.unwrap().unwrap();
+    assert_eq!(attempts(first.id).await, attempted(&first, 4));
+    assert_eq!(attempts(second.id).await, attempted(&second, 5));
+    assert_eq!(attempts(third.id).await, third);
+}
+
+#[tokio::test]
+async fn a_run_of_outbox_updates_naming_a_missing_entry_applies_nothing() {
+    let Some((store, fx, world)) = seeded().await else {
+        return;
+    };
+    let [first, second, _] = three_entries(&store, &fx, &world).await;
+    let missing = fx.outbox_entry(world.now, &world.invitation);
+    let refused = store
+        .apply(Change {
+            outbox: vec![
+                OutboxWrite::Update(attempted(&first, 1)),
+                OutboxWrite::Update(attempted(&missing, 1)),
+                OutboxWrite::Update(attempted(&second, 1)),
+            ],
+            audit: vec![fx.audit_event(world.now, &world.project, None)],
+            ..Change::default()
+        })
+        .await;
+    assert!(
+        matches!(refused, Err(StoreError::NotFound(Entity::OutboxEntry))),
+        "{refused:?}"
+    );
+    assert_eq!(store.outbox_entry(first.id).await.unwrap().unwrap(), first);
+    assert_eq!(
+        store.outbox_entry(second.id).await.unwrap().unwrap(),
+        second
+    );
+    let events = store
+        .audit_events(world.project.id, None, 10)
+        .await
+        .unwrap();
+    assert_eq!(events, vec![world.created]);
 }
