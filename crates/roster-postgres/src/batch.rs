@@ -245,8 +245,10 @@ pub(crate) fn update_outbox(
     entries: &[&OutboxEntry],
     one: impl FnOnce(&mut Pipeline, &OutboxEntry) -> Result<(), StoreError>,
 ) -> Result<(), StoreError> {
-    if entries.is_empty() {
-        return Ok(());
+    match entries {
+        [] => return Ok(()),
+        [entry] => return one(p, entry),
+        _ => {}
     }
     let mut last: HashMap<NoticeId, usize> = HashMap::with_capacity(entries.len());
     for (at, entry) in entries.iter().enumerate() {
@@ -257,10 +259,6 @@ pub(crate) fn update_outbox(
         .enumerate()
         .filter(|(at, entry)| last[&entry.id] == *at)
         .map(|(_, entry)| *entry);
-    if last.len() == 1 {
-        // Every entry is the same one: its last write is all there is to send.
-        return entries.last().map_or(Ok(()), |entry| one(p, entry));
-    }
     let mut columns = OutboxEntries::default();
     for entry in latest {
         columns.push(entry)?;

@@ -138,10 +138,6 @@ fn is_transient_state(code: &SqlState) -> bool {
 pub(crate) fn store_error(error: tokio_postgres::Error) -> StoreError {
     if let Some(db) = error.as_db_error() {
         let code = db.code();
-        // Two bumps from one version: the second lost the race (migration 0003).
-        if *code == SqlState::UNIQUE_VIOLATION && db.table() == Some("project_versions") {
-            return StoreError::Conflict(Entity::Project);
-        }
         if *code == SqlState::UNIQUE_VIOLATION
             && let Some(entity) = db.table().and_then(entity_of)
         {

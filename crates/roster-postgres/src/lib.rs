@@ -58,8 +58,8 @@
 //! project's steps lock is never rewritten. Steps queued on that lock pin the server's oldest
 //! snapshot while they wait, and a row updated by every step then gathers dead versions that
 //! every lookup walks; measured with 8 instances on one project, that halved throughput. Of two
-//! bumps from one version that did not meet at the lock, the primary key refuses the second,
-//! reported as `StoreError::Conflict`.
+//! bumps from one version that did not meet at the lock, the second finds the primary key taken
+//! and inserts nothing, reported as `StoreError::Conflict`.
 //!
 //! Unique indexes are the second line: one user per canonical address, one membership per
 //! project and user, one token hash, and the partial unique index of one *pending* invitation

@@ -454,12 +454,12 @@ macro_rules! found {
 
 /// Moves a project one version forward if it is at `$2` (`$1` id), raising `RS404` if it does
 /// not exist and `RS409` if it is at another version. The next version is inserted and the one
-/// it supersedes deleted (see migration 0003); a concurrent bump from the same version is
-/// refused by the primary key.
+/// it supersedes deleted (see migration 0003); a concurrent bump from the same version that
+/// commits first takes the key, and this one then inserts nothing: `RS409` too.
 pub(crate) const BUMP_PROJECT: &str = "WITH bumped AS (INSERT INTO project_versions (project_id, \
      version) SELECT $1, $2::bigint + 1 WHERE (SELECT max(version) FROM project_versions WHERE \
-     project_id = $1) = $2 RETURNING 1), superseded AS (DELETE FROM project_versions WHERE \
-     project_id = $1 AND version = $2 AND EXISTS (SELECT 1 FROM bumped)) \
+     project_id = $1) = $2 ON CONFLICT DO NOTHING RETURNING 1), superseded AS (DELETE FROM \
+     project_versions WHERE project_id = $1 AND version = $2 AND EXISTS (SELECT 1 FROM bumped)) \
      SELECT roster_bumped((SELECT count(*) FROM bumped), EXISTS (SELECT 1 FROM projects WHERE id = $1))";
 
 /// The same for a user.

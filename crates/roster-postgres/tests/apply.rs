@@ -76,10 +76,7 @@ async fn a_bump_that_loses_the_race_on_the_version_row_conflicts() {
     let fx = Fixtures::default();
     let world = World::seed(&store, &fx, start()).await.unwrap();
     let (project, v0) = (world.project.id, world.project.version);
-    let (mut client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    tokio::spawn(connection);
+    let mut client = common::raw(&url).await;
     let other = client.transaction().await.unwrap();
     other
         .execute(

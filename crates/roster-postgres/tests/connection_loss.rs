@@ -8,7 +8,6 @@ mod common;
 use roster::store::{Expectation, Read, Step, UserWrite};
 use roster::{Change, Store, StoreError, StoreExt};
 use roster_testkit::fixtures::{Fixtures, World, start};
-use tokio_postgres::NoTls;
 
 /// Terminates every backend holding a lock on `schema`'s projects table (the step's transaction
 /// holds its row lock there), from a connection of its own, on a thread of its own: the step's
@@ -20,8 +19,7 @@ fn terminate_lock_holders(url: String, schema: String) -> u64 {
             .build()
             .unwrap()
             .block_on(async move {
-                let (client, connection) = tokio_postgres::connect(&url, NoTls).await.unwrap();
-                tokio::spawn(connection);
+                let client = common::raw(&url).await;
                 let sql = format!(
                     "SELECT count(pg_terminate_backend(pid)) FROM (SELECT DISTINCT l.pid \
                      FROM pg_locks l WHERE l.relation = '\"{schema}\".projects'::regclass \
@@ -133,8 +131,7 @@ async fn every_connection_cut_at_once_and_the_next_calls_succeed() {
     for read in reads {
         read.await.unwrap().unwrap();
     }
-    let (client, connection) = tokio_postgres::connect(&url, NoTls).await.unwrap();
-    tokio::spawn(connection);
+    let client = common::raw(&url).await;
     let cut: i64 = client
         .query_one(
             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \

@@ -12,6 +12,7 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::raw;
 use roster::store::{Expectation, Read, Snapshot, Step};
 use roster::{
     AuditEvent, Change, Entity, InviteOutcome, InviteRequest, Limits, Project, Role, Store,
@@ -19,13 +20,7 @@ use roster::{
 };
 use roster_memory::RecordingNotifier;
 use roster_testkit::fixtures::{Fixtures, World, start};
-use tokio_postgres::{Client, NoTls};
-
-async fn raw(url: &str) -> Client {
-    let (client, connection) = tokio_postgres::connect(url, NoTls).await.unwrap();
-    tokio::spawn(connection);
-    client
-}
+use tokio_postgres::Client;
 
 /// Opens a transaction on `client` holding the row lock `lock` selects.
 async fn hold(client: &Client, lock: &str) {
@@ -175,34 +170,32 @@ async fn only_the_unskewed_applied<'a>(
     applied
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn refused_steps_inside_a_group_undo_only_themselves() {
+/// Runs steps skewed by `skews` (see [`queued`]), checks that exactly the unskewed ones were
+/// applied, and that they committed in one transaction.
+async fn only_the_unskewed_commit_together(skews: &[u64]) {
     let Some((store, url, schema, fx, world)) = seeded().await else {
         return;
     };
-    // Every third step is refused, never the last.
-    let skews: Vec<u64> = (0..12).map(|i| if i % 3 == 1 { 100 } else { 0 }).collect();
-    let outcomes = queued(&store, &url, &schema, &fx, &world, &skews).await;
-    let applied = only_the_unskewed_applied(&store, &world, &skews, &outcomes).await;
+    let outcomes = queued(&store, &url, &schema, &fx, &world, skews).await;
+    let applied = only_the_unskewed_applied(&store, &world, skews, &outcomes).await;
     let client = raw(&url).await;
     if let Some(commits) = commits(&client, &schema, &applied).await {
-        assert_eq!(commits, 1, "the queued steps committed together");
+        assert_eq!(commits, 1, "the applied steps committed together");
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn refused_steps_inside_a_group_undo_only_themselves() {
+    // Every third step is refused, never the last.
+    let skews: Vec<u64> = (0..12).map(|i| if i % 3 == 1 { 100 } else { 0 }).collect();
+    only_the_unskewed_commit_together(&skews).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_last_step_refused_with_the_commit_leaves_the_others_to_commit_again() {
-    let Some((store, url, schema, fx, world)) = seeded().await else {
-        return;
-    };
-    // The last step's writes travel with the COMMIT, which they turn into a rollback.
-    let skews = [0, 0, 0, 0, 100];
-    let outcomes = queued(&store, &url, &schema, &fx, &world, &skews).await;
-    let applied = only_the_unskewed_applied(&store, &world, &skews, &outcomes).await;
-    let client = raw(&url).await;
-    if let Some(commits) = commits(&client, &schema, &applied).await {
-        assert_eq!(commits, 1, "the others went again together");
-    }
+    // The last step's writes travel with the COMMIT, which they turn into a rollback; the others
+    // go again, together.
+    only_the_unskewed_commit_together(&[0, 0, 0, 0, 100]).await;
 }
 
 /// Two administrators of one project invite at once under a per-inviter limit, so each step

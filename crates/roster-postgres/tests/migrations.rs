@@ -4,15 +4,8 @@
 
 mod common;
 
+use common::raw;
 use roster_postgres::{PostgresError, PostgresStore, SCHEMA_VERSION};
-use tokio_postgres::NoTls;
-
-/// A plain client on the test server, for looking behind the store's back.
-async fn raw(url: &str) -> tokio_postgres::Client {
-    let (client, connection) = tokio_postgres::connect(url, NoTls).await.unwrap();
-    tokio::spawn(connection);
-    client
-}
 
 async fn recorded(client: &tokio_postgres::Client, schema: &str) -> Vec<i64> {
     client

@@ -13,7 +13,6 @@ use std::sync::Arc;
 use roster::{InviteRequest, Limits, Role};
 use roster_memory::RecordingNotifier;
 use roster_postgres::{PostgresError, PostgresStore};
-use tokio_postgres::NoTls;
 
 const APPLICATION: &str = "roster_tls_test";
 
@@ -61,10 +60,7 @@ async fn the_store_works_over_tls_verified_against_the_root_it_was_given() {
     );
 
     // The server says the store's connections are encrypted.
-    let (client, connection) = tokio_postgres::connect(&common::url().unwrap(), NoTls)
-        .await
-        .unwrap();
-    tokio::spawn(connection);
+    let client = common::raw(&common::url().unwrap()).await;
     let (all, encrypted): (i64, i64) = {
         let row = client
             .query_one(

@@ -36,6 +36,15 @@ pub fn unique_schema() -> String {
     format!("t_{}_{n}_{nanos}", std::process::id())
 }
 
+/// A plain client on the test server, for looking (or acting) behind the store's back.
+pub async fn raw(url: &str) -> tokio_postgres::Client {
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    client
+}
+
 /// Options for `schema` on the test server.
 pub fn options(url: &str, schema: &str) -> PostgresOptions {
     PostgresOptions::new(url)
